@@ -1,0 +1,159 @@
+// The simulator's internals, shared by engine.cpp (event loop and node hosting), workload.cpp
+// (clients) and faults.cpp (chaos-script faults). Not a public interface: use simulator.hpp.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "actors/raft/core.hpp"
+#include "chaos/sim/checkers.hpp"
+#include "chaos/sim/digest.hpp"
+#include "chaos/sim/kv.hpp"
+#include "chaos/sim/network.hpp"
+#include "chaos/sim/simulator.hpp"
+#include "persistence/mem_storage.hpp"
+
+namespace aegis::chaos::sim {
+
+// A client's answer travelling back: what the node decided.
+struct reply {
+  uint64_t op = 0;  // index into the history
+  op_status status = op_status::fail;
+  std::string output;
+  bool cas_ok = false;
+  uint32_t leader_hint = 0;
+};
+
+struct pending_write {
+  raft::term_t term = 0;
+  uint64_t op = 0;
+  int64_t proposed_us = 0;
+};
+
+struct pending_get {
+  uint64_t op = 0;
+  raft::index_t index = 0;
+};
+
+// One replica: a core hosted the way a real node hosts it (persist, sync, then send and apply).
+struct sim_node {
+  uint32_t id = 0;
+  bool up = true;
+  uint64_t incarnation = 0;  // bumped by crash and restart; stale events are dropped
+  std::unique_ptr<raft::core> core;
+  persistence::mem_storage storage;
+  kv_store sm;
+  int64_t skew_us = 0;
+  int64_t fsync_us = 0;
+  uint64_t clock_ms = 0;  // last time handed to the core (monotonic even when skew changes)
+  std::optional<raft::ready> in_flight;
+  bool syncing = false;
+  raft::role seen_role = raft::role::follower;
+  raft::term_t seen_term = 0;
+  std::map<raft::index_t, pending_write> writes;  // proposals awaiting their apply here
+  std::map<uint64_t, uint64_t> read_contexts;     // read-index context -> op
+  std::multimap<raft::index_t, uint64_t> reads;   // read index -> op, waiting for apply
+};
+
+struct sim_client {
+  uint32_t id = 0;
+  uint32_t target = 1;           // the node it talks to (its leader guess)
+  std::optional<uint64_t> busy;  // the op in flight
+  uint64_t issued = 0;
+  std::map<std::string, std::string> last_seen;  // per key: a value it knows, for cas
+};
+
+class engine {
+ public:
+  engine(const script& s, const config::raft_config& cfg, const sim_options& opt);
+  run_summary run();
+
+ private:
+  enum class ev : uint8_t {
+    tick,
+    deliver,
+    fsync,
+    request,
+    respond,
+    timeout,
+    next_op,
+    fault,
+    undo,
+    sample
+  };
+  struct event {
+    int64_t at_us = 0;
+    uint64_t seq = 0;
+    ev kind = ev::tick;
+    uint32_t node = 0;
+    uint64_t incarnation = 0;
+    uint64_t arg = 0;
+    std::shared_ptr<raft::message> msg;
+    std::shared_ptr<reply> rep;
+  };
+  struct later {
+    bool operator()(const event& a, const event& b) const {
+      return a.at_us != b.at_us ? a.at_us > b.at_us : a.seq > b.seq;
+    }
+  };
+
+  // engine.cpp
+  void schedule(event e);
+  void dispatch(event& e);
+  void start_node(sim_node& n);
+  void crash(sim_node& n);
+  void restart(sim_node& n);
+  void on_tick(sim_node& n);
+  void after_step(sim_node& n);
+  void pump(sim_node& n);
+  void complete(sim_node& n);
+  void apply_entry(sim_node& n, const raft::entry& e);
+  void serve_reads(sim_node& n);
+  void handle_read_states(sim_node& n, const std::vector<raft::read_state>& rs);
+  void maybe_snapshot(sim_node& n);
+  void send(const raft::message& m);
+  void sample();
+  uint64_t clock_ms(sim_node& n);
+  sim_node* leader();
+  run_summary finish();
+
+  // workload.cpp
+  void next_op(sim_client& c);
+  void on_request(sim_node& n, uint64_t op);
+  void respond(sim_node& n, reply r);
+  void on_reply(const reply& r);
+  void on_timeout(uint64_t op);
+  void settle(sim_client& c, uint64_t op);
+
+  // faults.cpp
+  void fire(const fault& f);
+  std::vector<sim_node*> resolve(const node_ref& r);
+  std::optional<std::pair<node_index, node_index>> resolve_link(const std::optional<link_ref>& l,
+                                                                bool& ok);
+  void after(const fault& f, std::function<void()> undo);
+  void note(const std::string& what);
+
+  const script& script_;
+  config::raft_config cfg_;
+  sim_options opt_;
+  raft::prng rng_;
+  network net_;
+  std::vector<sim_node> nodes_;  // index 0 unused: ids are 1-based
+  std::vector<sim_client> clients_;
+  history history_;
+  std::vector<uint32_t> op_client_;
+  std::vector<event> queue_;
+  uint64_t next_seq_ = 0;
+  int64_t now_us_ = 0;
+  invariant_checker checker_;
+  hasher trace_;
+  std::vector<std::function<void()>> undos_;
+  std::vector<int64_t> commit_latencies_us_;
+  uint64_t samples_ = 0, available_samples_ = 0;
+  run_summary sum_;
+};
+
+}  // namespace aegis::chaos::sim

@@ -1,0 +1,136 @@
+// Chaos-script faults on the simulated cluster. `leader` and `follower` are resolved when the
+// fault fires; a `for D` fault schedules its own undo.
+#include "chaos/sim/engine.hpp"
+
+namespace aegis::chaos::sim {
+
+std::vector<sim_node*> engine::resolve(const node_ref& r) {
+  std::vector<sim_node*> out;
+  switch (r.k) {
+    case node_ref::kind::id:
+      out.push_back(&nodes_[r.id]);
+      break;
+    case node_ref::kind::leader:
+      if (sim_node* l = leader()) out.push_back(l);
+      break;
+    case node_ref::kind::follower: {
+      std::vector<sim_node*> followers;
+      for (size_t i = 1; i < nodes_.size(); ++i)
+        if (nodes_[i].up && nodes_[i].core->current_role() != raft::role::leader)
+          followers.push_back(&nodes_[i]);
+      if (!followers.empty()) out.push_back(followers[rng_.between(0, followers.size())]);
+      break;
+    }
+    case node_ref::kind::all:
+      for (size_t i = 1; i < nodes_.size(); ++i)
+        out.push_back(&nodes_[i]);
+      break;
+  }
+  return out;
+}
+
+std::optional<std::pair<node_index, node_index>> engine::resolve_link(
+    const std::optional<link_ref>& l, bool& ok) {
+  ok = true;
+  if (!l) return std::nullopt;
+  auto from = resolve(l->from), to = resolve(l->to);
+  if (from.empty() || to.empty()) {
+    ok = false;
+    return std::nullopt;
+  }
+  return std::make_pair(from[0]->id, to[0]->id);
+}
+
+void engine::after(const fault& f, std::function<void()> undo) {
+  if (!f.for_us) return;
+  undos_.push_back(std::move(undo));
+  schedule({.at_us = now_us_ + *f.for_us, .kind = ev::undo, .arg = undos_.size() - 1});
+}
+
+void engine::fire(const fault& f) {
+  const std::string what = std::string(keyword(f.kind));
+  auto targets = resolve(f.target);
+  bool link_ok = true;
+  auto link = resolve_link(f.link, link_ok);
+  const bool needs_target = f.kind == fault_kind::kill || f.kind == fault_kind::restart ||
+                            f.kind == fault_kind::isolate || f.kind == fault_kind::slow_fsync ||
+                            f.kind == fault_kind::skew || f.kind == fault_kind::transfer_leader;
+  if ((needs_target && targets.empty()) || !link_ok) {
+    note("fault " + what + " skipped: no such node right now");
+    return;
+  }
+  std::string on;
+  for (auto* n : targets)
+    on += " " + std::to_string(n->id);
+  note("fault " + what + (needs_target ? on : std::string()));
+  trace_.add_u64(uint64_t(f.kind) << 1 | 1);
+  switch (f.kind) {
+    case fault_kind::kill:
+      for (auto* n : targets)
+        crash(*n);
+      after(f, [this, targets] {
+        for (auto* n : targets)
+          restart(*n);
+      });
+      break;
+    case fault_kind::restart:
+      for (auto* n : targets)
+        restart(*n);
+      break;
+    case fault_kind::partition: {
+      const uint64_t h = net_.partition(f.groups);
+      after(f, [this, h] {
+        net_.undo(h);
+        note("partition healed");
+      });
+      break;
+    }
+    case fault_kind::isolate: {
+      const uint64_t h = net_.isolate(targets[0]->id);
+      after(f, [this, h] {
+        net_.undo(h);
+        note("isolation healed");
+      });
+      break;
+    }
+    case fault_kind::drop: {
+      const uint64_t h = net_.drop(link, f.percent);
+      after(f, [this, h] { net_.undo(h); });
+      break;
+    }
+    case fault_kind::delay: {
+      const uint64_t h = net_.delay(link, f.amount_us, f.jitter_us);
+      after(f, [this, h] { net_.undo(h); });
+      break;
+    }
+    case fault_kind::duplicate: {
+      const uint64_t h = net_.duplicate(link, f.percent);
+      after(f, [this, h] { net_.undo(h); });
+      break;
+    }
+    case fault_kind::slow_fsync: {
+      sim_node* n = targets[0];
+      n->fsync_us = f.amount_us;
+      after(f, [this, n] { n->fsync_us = script_.fsync_us; });
+      break;
+    }
+    case fault_kind::skew: {
+      sim_node* n = targets[0];
+      n->skew_us = f.amount_us;
+      after(f, [n] { n->skew_us = 0; });
+      break;
+    }
+    case fault_kind::transfer_leader:
+      if (sim_node* l = leader()) {
+        l->core->transfer_leadership(targets[0]->id);
+        after_step(*l);
+        pump(*l);
+      }
+      break;
+    case fault_kind::heal:
+      net_.heal();
+      break;
+  }
+}
+
+}  // namespace aegis::chaos::sim
