@@ -44,6 +44,7 @@ int run_script(const std::string& path, std::optional<uint64_t> seed,
 
 // One seed of the sweep: prints nothing when it passes.
 bool fuzz_one(uint64_t seed) {
+  sim::replay_on_assert(seed);
   script s = sim::random_script(seed);
   auto cfg = sim::config_for(s);
   if (auto* err = std::get_if<parse_error>(&cfg)) {

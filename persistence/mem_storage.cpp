@@ -4,10 +4,11 @@
 
 namespace aegis::persistence {
 
-void mem_storage::write(const raft::persist_batch& b) {
+void mem_storage::write(raft::persist_batch b) {
   AEGIS_ASSERT(b.seq > last_seq_);
   last_seq_ = b.seq;
-  if (!b.empty()) pending_.push_back(b);  // an empty batch needs no disk: durable at once
+  if (!b.empty())
+    pending_.push_back(std::move(b));  // an empty batch needs no disk: durable at once
 }
 
 void mem_storage::do_sync() {

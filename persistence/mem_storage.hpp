@@ -21,7 +21,7 @@ class mem_storage final : public raft::stable_storage {
     std::vector<raft::entry> entries;
   };
 
-  void write(const raft::persist_batch& b) override;
+  void write(raft::persist_batch b) override;
   // Power loss: every write since the last sync is gone. The next process numbers its batches
   // from 1 again.
   void crash() {

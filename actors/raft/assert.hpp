@@ -6,10 +6,20 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define AEGIS_ASSERT(cond)                                                              \
-  do {                                                                                  \
-    if (!(cond)) {                                                                      \
-      std::fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                     \
-    }                                                                                   \
+namespace aegis {
+// Called once before an assertion aborts: a host names what it was doing (the simulator prints
+// the command that replays the failing seed). Plain function pointer: no allocation on the way
+// down.
+inline void (*assert_context)() = nullptr;
+
+[[noreturn]] inline void assertion_failed(const char* file, int line, const char* cond) {
+  std::fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, cond);
+  if (assert_context) assert_context();
+  std::abort();
+}
+}  // namespace aegis
+
+#define AEGIS_ASSERT(cond)                                             \
+  do {                                                                 \
+    if (!(cond)) ::aegis::assertion_failed(__FILE__, __LINE__, #cond); \
   } while (0)

@@ -176,6 +176,15 @@ void core::tick(uint64_t now_ms) {
     tick_election();
 }
 
+uint64_t core::next_deadline_ms() const {
+  if (role_ != role::leader) return election_reset_ms_ + election_timeout_ms_;
+  uint64_t d = std::min(heartbeat_sent_ms_ + cfg_.heartbeat_interval_ms,
+                        quorum_check_ms_ + cfg_.election_timeout_ms_min);
+  if (transfer_target_ != no_node)
+    d = std::min(d, transfer_start_ms_ + cfg_.election_timeout_ms_min);
+  return d;
+}
+
 void core::commit_to(index_t index) {
   if (index <= commit_) return;
   AEGIS_ASSERT(index <= log_.last_index());

@@ -68,6 +68,9 @@ class core {
 
   // ---- inputs ----
   void tick(uint64_t now_ms);
+  // The earliest time at which tick() would act (heartbeat, election or check-quorum due). A host
+  // may tick only then; ticking more often is harmless.
+  uint64_t next_deadline_ms() const;
   void step(const message& m);
   result propose(std::string data);
   result add_learner(node_id id);
@@ -146,7 +149,13 @@ class core {
   void handle_append_reject(const message& m, progress& pr);
   void handle_heartbeat_response(const message& m, progress& pr);
   void handle_snapshot_response(const message& m, progress& pr);
-  void send_append(node_id to, bool allow_empty);
+  // When an append without entries is worth sending.
+  enum class empty_append : uint8_t {
+    never,          // only new entries are worth a message
+    commit_notice,  // the commit index moved: tell followers that would not hear it otherwise
+    always,         // probe where the follower's log ends (after a rejection, a lost append)
+  };
+  void send_append(node_id to, empty_append empty);
   void send_snapshot_chunk(node_id to, progress& pr);
   void broadcast_heartbeat();
   void flush_broadcasts();
@@ -203,6 +212,8 @@ class core {
   bool append_broadcast_ = false;                // new entries to send to every follower
   bool commit_broadcast_ = false;                // commit advanced: send even empty appends
   bool read_broadcast_ = false;                  // a read round needs a heartbeat round
+
+  std::vector<uint64_t> scratch_;  // reused by quorum computations (no allocation per step)
 
   // ---- follower: snapshot being received in chunks ----
   std::optional<snapshot> incoming_;

@@ -52,6 +52,7 @@ void core::handle_append(const message& m) {
   const index_t last_new = m.index + m.entries.size();
   // §5.3: commit = min(leaderCommit, index of last new entry).
   commit_to(std::min(m.commit, last_new));
+  if (m.context == 1 && m.entries.empty()) return;  // a commit notice: nothing to acknowledge
   send({.type = msg_type::append_response, .to = m.from, .index = last_new});
 }
 

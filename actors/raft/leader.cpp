@@ -93,7 +93,7 @@ void core::handle_append_response(const message& m, progress& pr) {
   pr.free_to(m.index);
   if (maybe_commit()) after_commit();
   if (role_ != role::leader) return;  // the commit removed us
-  send_append(m.from, false);
+  send_append(m.from, empty_append::never);
   maybe_send_timeout_now(m.from);
   maybe_promote_learners();
 }
@@ -109,7 +109,7 @@ void core::handle_append_reject(const message& m, progress& pr) {
   next = std::max(std::min(next, m.index), pr.match + 1);
   pr.become_probe();
   pr.next = next;
-  send_append(m.from, true);
+  send_append(m.from, empty_append::always);
 }
 
 void core::handle_heartbeat_response(const message& m, progress& pr) {
@@ -121,7 +121,7 @@ void core::handle_heartbeat_response(const message& m, progress& pr) {
   if (pr.st == progress::state::snapshot)
     send_snapshot_chunk(m.from, pr);
   else if (pr.match < log_.last_index())
-    send_append(m.from, true);
+    send_append(m.from, empty_append::always);
   if (m.context > pr.read_ack) {
     pr.read_ack = m.context;
     release_reads();
@@ -138,17 +138,19 @@ void core::handle_snapshot_response(const message& m, progress& pr) {
   } else if (m.snap_done) {
     pr.update(m.index);
     pr.become_probe();
-    send_append(m.from, true);
+    send_append(m.from, empty_append::always);
     return;
-  } else {
+  } else if (m.snap_offset > pr.snapshot_offset) {
     pr.snapshot_offset = m.snap_offset;
+  } else {
+    return;  // a duplicate answer (resent chunk): the next chunk is already on its way
   }
   send_snapshot_chunk(m.from, pr);
 }
 
-// Sends the next append to `to` if its window allows. allow_empty: send even without entries
-// (to carry the commit index or probe where the follower's log ends).
-void core::send_append(node_id to, bool allow_empty) {
+// Sends the next append to `to` if its window allows; `empty` says whether one without entries
+// is worth sending.
+void core::send_append(node_id to, empty_append empty) {
   progress& pr = prs_.at(to);
   if (pr.paused(cfg_.max_inflight_appends)) return;
   const index_t prev = pr.next - 1;
@@ -163,8 +165,16 @@ void core::send_append(node_id to, bool allow_empty) {
   message m{.type = msg_type::append, .to = to, .index = prev, .log_term = *prev_term};
   if (pr.next <= log_.last_index())
     m.entries = log_.slice(pr.next, log_.last_index(), cfg_.max_append_bytes);
-  if (m.entries.empty() && !allow_empty) return;
   m.commit = commit_;
+  if (m.entries.empty()) {
+    if (empty == empty_append::never) return;
+    if (empty == empty_append::commit_notice && pr.st == progress::state::replicate) {
+      // Appends in flight will be followed by more, or by a heartbeat, carrying the commit. A
+      // follower known to match needs the commit index but owes no answer: context = 1.
+      if (prev != pr.match) return;
+      m.context = 1;
+    }
+  }
   if (pr.st == progress::state::replicate && !m.entries.empty()) {
     pr.next = m.entries.back().index + 1;
     pr.inflight.push_back(m.entries.back().index);
@@ -204,7 +214,7 @@ void core::flush_broadcasts() {
   if (role_ != role::leader) return;
   if (append_broadcast_ || commit_broadcast_)
     for (auto& [n, pr] : prs_)
-      send_append(n, commit_broadcast_);
+      send_append(n, commit_broadcast_ ? empty_append::commit_notice : empty_append::never);
   if (read_broadcast_) broadcast_heartbeat();
   append_broadcast_ = commit_broadcast_ = read_broadcast_ = false;
 }
@@ -213,7 +223,8 @@ void core::flush_broadcasts() {
 // current term (Figure 8: a previous-term entry is committed indirectly, never by counting).
 bool core::maybe_commit() {
   if (conf_.voters.empty()) return false;
-  std::vector<index_t> match;
+  std::vector<index_t>& match = scratch_;
+  match.clear();
   for (node_id v : conf_.voters) {
     if (v == id_)
       match.push_back(log_.durable_to());
@@ -322,7 +333,7 @@ result core::transfer_leadership(node_id target) {
   if (prs_.at(target).match == log_.last_index())
     maybe_send_timeout_now(target);
   else
-    send_append(target, true);
+    send_append(target, empty_append::always);
   return {status_code::ok, 0, term_, id_};
 }
 
@@ -356,7 +367,8 @@ result core::register_read(node_id requester, uint64_t context) {
 }
 
 void core::release_reads() {
-  std::vector<uint64_t> acks;
+  std::vector<uint64_t>& acks = scratch_;
+  acks.clear();
   for (node_id v : conf_.voters) {
     if (v == id_)
       acks.push_back(read_seq_);

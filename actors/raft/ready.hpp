@@ -52,7 +52,7 @@ struct persist_batch {
 class stable_storage {
  public:
   virtual ~stable_storage() = default;
-  virtual void write(const persist_batch& b) = 0;
+  virtual void write(persist_batch b) = 0;
   durable sync() {
     do_sync();
     return durable{last_written_seq()};

@@ -85,7 +85,9 @@ enum class msg_type : uint8_t {
   pre_vote_response,    // reject; term: the request's term when granted, else the voter's
   vote,                 // index/log_term: candidate's last entry; transfer: campaign via TimeoutNow
   vote_response,        // reject
-  append,               // index/log_term: entry before `entries`; commit: leader's commit
+  append,               // index/log_term: entry before `entries`; commit: leader's commit;
+                        // context = 1: a commit notice (no entries, at the known match), which
+                        // the follower answers only if it rejects it
   append_response,      // !reject: index = last entry now matching; reject: index = the rejected
                         // prev index, reject_hint/hint_term = where the leader should retry
   heartbeat,            // commit: min(leader commit, follower match); context: read-index round

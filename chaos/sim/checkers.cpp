@@ -22,7 +22,7 @@ void invariant_checker::fail(std::string what) {
 }
 
 void invariant_checker::leader_elected(raft::node_id n, raft::term_t term, int64_t at_us) {
-  auto [it, fresh] = leaders_.emplace(term, n);
+  auto [it, fresh] = leaders_.try_emplace(term, n);
   if (!fresh && it->second != n)
     fail("election safety: " + id(it->second) + " and " + id(n) + " both leaders of term " +
          std::to_string(term) + " (second at t=" + std::to_string(at_us) + "us)");
@@ -32,7 +32,7 @@ void invariant_checker::entries_written(raft::node_id n, std::optional<raft::ter
                                         const std::vector<raft::entry>& es) {
   for (const auto& e : es) {
     slot s{entry_digest(e), prev_term, n};
-    auto [it, fresh] = slots_.emplace(std::make_pair(e.index, e.term), s);
+    auto [it, fresh] = slots_.try_emplace(std::make_pair(e.index, e.term), s);
     if (!fresh) {
       const slot& old = it->second;
       const std::string where = "index " + std::to_string(e.index) + " term " +
@@ -49,7 +49,7 @@ void invariant_checker::entries_written(raft::node_id n, std::optional<raft::ter
 
 void invariant_checker::entry_applied(raft::node_id n, const raft::entry& e) {
   committed c{e.term, entry_digest(e), n};
-  auto [it, fresh] = committed_.emplace(e.index, c);
+  auto [it, fresh] = committed_.try_emplace(e.index, c);
   if (!fresh && (it->second.term != c.term || it->second.digest != c.digest))
     fail("state machine safety: " + id(it->second.first_applier) + " and " + id(n) +
          " applied different entries at index " + std::to_string(e.index));

@@ -57,17 +57,19 @@ void engine::dispatch(event& e) {
   const bool live = n && n->up && n->incarnation == e.incarnation;
   switch (e.kind) {
     case ev::tick:
-      if (live) on_tick(*n);
+      if (live) on_tick(*n, e.at_us);
       break;
     case ev::deliver:
       if (n && n->up) {  // a restarted node still receives what was sent to its address
         trace_.add_u64(now_us_);
-        trace_.add_u64(uint64_t(e.msg->type) | e.msg->from << 8 | e.msg->to << 16);
-        trace_.add_u64(e.msg->term ^ e.msg->index << 20);
-        n->core->step(*e.msg);
+        const raft::message& m = messages_.at(uint32_t(e.arg));
+        trace_.add_u64(uint64_t(m.type) | m.from << 8 | m.to << 16);
+        trace_.add_u64(m.term ^ m.index << 20);
+        n->core->step(m);  // m may dangle after this: pump() can grow the slab
         after_step(*n);
         pump(*n);
       }
+      messages_.release(uint32_t(e.arg));
       break;
     case ev::fsync:
       if (live) complete(*n);
@@ -76,7 +78,8 @@ void engine::dispatch(event& e) {
       if (n && n->up) on_request(*n, e.arg);
       break;
     case ev::respond:
-      on_reply(*e.rep);
+      on_reply(replies_.at(uint32_t(e.arg)));
+      replies_.release(uint32_t(e.arg));
       break;
     case ev::timeout:
       on_timeout(e.arg);
@@ -115,11 +118,8 @@ void engine::start_node(sim_node& n) {
   n.core->tick(clock_ms(n));
   n.seen_role = raft::role::follower;
   n.seen_term = n.core->term();
-  // Stagger the nodes' tick phases so they do not move in lockstep.
-  schedule({.at_us = now_us_ + n.id * 997,
-            .kind = ev::tick,
-            .node = n.id,
-            .incarnation = n.incarnation});
+  n.next_tick_us = INT64_MAX;
+  schedule_tick(n);
   pump(n);
 }
 
@@ -143,14 +143,24 @@ void engine::restart(sim_node& n) {
   start_node(n);
 }
 
-void engine::on_tick(sim_node& n) {
+// A node is ticked only when its core has something due (core::next_deadline_ms), rounded up to
+// the tick granularity: a handful of ticks per second instead of one every few milliseconds.
+void engine::schedule_tick(sim_node& n) {
+  const int64_t due_ms = int64_t(n.core->next_deadline_ms());
+  int64_t at = std::max(now_us_ + 1, due_ms * 1000 - n.skew_us);
+  at = (at + opt_.tick_us - 1) / opt_.tick_us * opt_.tick_us;
+  if (at >= n.next_tick_us) return;
+  n.next_tick_us = at;
+  schedule({.at_us = at, .kind = ev::tick, .node = n.id, .incarnation = n.incarnation});
+}
+
+void engine::on_tick(sim_node& n, int64_t scheduled_us) {
+  if (scheduled_us != n.next_tick_us) return;  // superseded by an earlier one
+  n.next_tick_us = INT64_MAX;
   n.core->tick(clock_ms(n));
   after_step(n);
   pump(n);
-  schedule({.at_us = now_us_ + opt_.tick_us,
-            .kind = ev::tick,
-            .node = n.id,
-            .incarnation = n.incarnation});
+  schedule_tick(n);
 }
 
 void engine::after_step(sim_node& n) {
@@ -169,6 +179,7 @@ void engine::after_step(sim_node& n) {
   n.seen_role = c.current_role();
   n.seen_term = c.term();
   sum_.max_term = std::max(sum_.max_term, c.term());
+  schedule_tick(n);
 }
 
 // Takes the next ready if the disk is free: group commit, one fsync per batch.
@@ -177,8 +188,8 @@ void engine::pump(sim_node& n) {
   raft::ready r = n.core->take_ready();
   const auto& es = r.persist.log.entries;
   if (!es.empty()) checker_.entries_written(n.id, n.core->log().term_at(es.front().index - 1), es);
-  n.storage.write(r.persist);
   const bool needs_disk = !r.persist.empty();
+  n.storage.write(std::move(r.persist));
   n.in_flight = std::move(r);
   if (!needs_disk) {
     complete(n);
@@ -204,8 +215,8 @@ void engine::complete(sim_node& n) {
   }
   for (const auto& ce : std::move(r.committed).open(d))
     apply_entry(n, ce.get());
-  for (const auto& m : std::move(r.messages).open(d))
-    send(m);
+  for (auto& m : std::move(r.messages).open(d))
+    send(std::move(m));
   n.core->advance(d);
   handle_read_states(n, r.read_states);
   serve_reads(n);
@@ -269,14 +280,17 @@ void engine::maybe_snapshot(sim_node& n) {
     n.core->compact(c.applied(), n.sm.serialize());
 }
 
-void engine::send(const raft::message& m) {
+void engine::send(raft::message&& m) {
   ++sum_.messages_sent;
   const auto copies = net_.transit(uint32_t(m.from), uint32_t(m.to), rng_);
-  if (copies.empty()) ++sum_.messages_lost;
-  auto shared = std::make_shared<raft::message>(m);
+  if (copies.empty()) {
+    ++sum_.messages_lost;
+    return;
+  }
+  const uint32_t to = uint32_t(m.to);
+  const uint32_t slot = messages_.put(std::move(m), uint32_t(copies.size()));
   for (int64_t delay : copies)
-    schedule(
-        {.at_us = now_us_ + delay, .kind = ev::deliver, .node = uint32_t(m.to), .msg = shared});
+    schedule({.at_us = now_us_ + delay, .kind = ev::deliver, .node = to, .arg = slot});
 }
 
 sim_node* engine::leader() {

@@ -48,7 +48,8 @@ struct sim_node {
   kv_store sm;
   int64_t skew_us = 0;
   int64_t fsync_us = 0;
-  uint64_t clock_ms = 0;  // last time handed to the core (monotonic even when skew changes)
+  uint64_t clock_ms = 0;     // last time handed to the core (monotonic even when skew changes)
+  int64_t next_tick_us = 0;  // the one live tick event; earlier-scheduled ones are stale
   std::optional<raft::ready> in_flight;
   bool syncing = false;
   raft::role seen_role = raft::role::follower;
@@ -91,8 +92,33 @@ class engine {
     uint32_t node = 0;
     uint64_t incarnation = 0;
     uint64_t arg = 0;
-    std::shared_ptr<raft::message> msg;
-    std::shared_ptr<reply> rep;
+  };
+  // Messages and replies in flight live in slabs and events carry their slot, so the event heap
+  // moves small trivially-copyable records and slots are reused instead of reallocated.
+  template <class T>
+  struct slab {
+    struct slot {
+      T item;
+      uint32_t refs = 0;  // events still to deliver it (a duplicated message has two)
+    };
+    std::vector<slot> slots;
+    std::vector<uint32_t> free;
+    uint32_t put(T&& item, uint32_t refs) {
+      uint32_t i = uint32_t(slots.size());
+      if (free.empty()) {
+        slots.emplace_back();
+      } else {
+        i = free.back();
+        free.pop_back();
+      }
+      slots[i].item = std::move(item);
+      slots[i].refs = refs;
+      return i;
+    }
+    T& at(uint32_t i) { return slots[i].item; }
+    void release(uint32_t i) {
+      if (--slots[i].refs == 0) free.push_back(i);
+    }
   };
   struct later {
     bool operator()(const event& a, const event& b) const {
@@ -106,7 +132,8 @@ class engine {
   void start_node(sim_node& n);
   void crash(sim_node& n);
   void restart(sim_node& n);
-  void on_tick(sim_node& n);
+  void on_tick(sim_node& n, int64_t scheduled_us);
+  void schedule_tick(sim_node& n);
   void after_step(sim_node& n);
   void pump(sim_node& n);
   void complete(sim_node& n);
@@ -114,7 +141,7 @@ class engine {
   void serve_reads(sim_node& n);
   void handle_read_states(sim_node& n, const std::vector<raft::read_state>& rs);
   void maybe_snapshot(sim_node& n);
-  void send(const raft::message& m);
+  void send(raft::message&& m);
   void sample();
   uint64_t clock_ms(sim_node& n);
   sim_node* leader();
@@ -146,6 +173,8 @@ class engine {
   history history_;
   std::vector<uint32_t> op_client_;
   std::vector<event> queue_;
+  slab<raft::message> messages_;
+  slab<reply> replies_;
   uint64_t next_seq_ = 0;
   int64_t now_us_ = 0;
   invariant_checker checker_;

@@ -1,6 +1,8 @@
 #include "chaos/sim/kv.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <string_view>
 #include <vector>
 
 #include "chaos/sim/digest.hpp"
@@ -23,7 +25,7 @@ std::vector<std::string> split(const std::string& s) {
 }
 
 template <class T>
-bool to_int(const std::string& s, T& v) {
+bool to_int(std::string_view s, T& v) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   return ec == std::errc{} && p == s.data() + s.size();
 }
@@ -41,17 +43,24 @@ std::string encode(const kv_command& c) {
 }
 
 std::optional<kv_command> decode(const std::string& data) {
-  auto parts = split(data);
-  if (parts.size() != 6) return std::nullopt;
+  // Six fields; parsed in place (this runs for every entry on every replica).
+  std::string_view rest(data), f[6];
+  for (int i = 0; i < 6; ++i) {
+    const size_t cut = i < 5 ? rest.find(sep) : rest.size();
+    if (cut == std::string_view::npos) return std::nullopt;
+    f[i] = rest.substr(0, cut);
+    rest.remove_prefix(std::min(rest.size(), cut + 1));
+  }
+  if (f[5].find(sep) != std::string_view::npos) return std::nullopt;
   kv_command c;
   int kind = 0;
-  if (!to_int(parts[0], c.stamp_ms) || !to_int(parts[1], c.op_id) || !to_int(parts[2], kind) ||
-      kind < 0 || kind > 2)
+  if (!to_int(f[0], c.stamp_ms) || !to_int(f[1], c.op_id) || !to_int(f[2], kind) || kind < 0 ||
+      kind > 2)
     return std::nullopt;
   c.kind = static_cast<op_kind>(kind);
-  c.key = std::move(parts[3]);
-  c.value = std::move(parts[4]);
-  c.expected = std::move(parts[5]);
+  c.key = f[3];
+  c.value = f[4];
+  c.expected = f[5];
   return c;
 }
 

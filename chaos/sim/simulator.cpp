@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "actors/raft/assert.hpp"
 #include "chaos/sim/engine.hpp"
 #include "config/schema.hpp"
 
@@ -28,6 +29,20 @@ std::variant<config::raft_config, parse_error> config_for(const script& s) {
 run_summary simulate(const script& s, const config::raft_config& cfg, const sim_options& opt) {
   engine e(s, cfg, opt);
   return e.run();
+}
+
+namespace {
+uint64_t replay_seed = 0;
+void print_replay() {
+  std::fprintf(
+      stderr, "while simulating seed %llu; replay: ./aegis sim fuzz --start %llu --seeds 1\n",
+      static_cast<unsigned long long>(replay_seed), static_cast<unsigned long long>(replay_seed));
+}
+}  // namespace
+
+void replay_on_assert(uint64_t seed) {
+  replay_seed = seed;
+  assert_context = print_replay;
 }
 
 namespace {

@@ -23,8 +23,8 @@ namespace aegis::chaos::sim {
 
 struct sim_options {
   uint64_t seed = 1;
-  int64_t tick_us = 10'000;    // how often each node's core is ticked (virtual)
-  int64_t sample_us = 10'000;  // availability sampling period (virtual)
+  int64_t tick_us = 5'000;     // tick granularity: deadlines are rounded up to it (virtual)
+  int64_t sample_us = 50'000;  // availability sampling period (virtual)
   bool check_linearizability = true;
   bool check_invariants = true;  // core::check_invariants after every step
 };
@@ -64,6 +64,9 @@ struct run_summary {
 std::variant<config::raft_config, parse_error> config_for(const script& s);
 
 run_summary simulate(const script& s, const config::raft_config& cfg, const sim_options& opt);
+
+// From now on an assertion failure also prints the command that replays `seed` of the sweep.
+void replay_on_assert(uint64_t seed);
 
 // The summary as an aligned table (what `./aegis demo` prints).
 std::string format_summary(const run_summary& r, bool with_timeline);

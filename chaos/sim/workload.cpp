@@ -69,7 +69,7 @@ void engine::respond(sim_node& n, reply r) {
   (void)n;
   schedule({.at_us = now_us_ + one_way(script_.network, rng_),
             .kind = ev::respond,
-            .rep = std::make_shared<reply>(std::move(r))});
+            .arg = replies_.put(std::move(r), 1)});
 }
 
 void engine::on_reply(const reply& r) {

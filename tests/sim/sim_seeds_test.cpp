@@ -27,6 +27,7 @@ BOOST_AUTO_TEST_CASE(random_seeds_have_zero_violations) {
   const uint64_t start = arg("--start", 1), count = arg("--count", 50);
   uint64_t passed = 0, ops = 0, leader_changes = 0, snapshots = 0;
   for (uint64_t seed = start; seed < start + count; ++seed) {
+    sim::replay_on_assert(seed);
     const script s = sim::random_script(seed);
     auto cfg = sim::config_for(s);
     BOOST_REQUIRE(std::holds_alternative<config::raft_config>(cfg));
