@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <string_view>
 #include <vector>
 
 #include "chaos/sim/random_script.hpp"
@@ -102,8 +103,12 @@ void sweep_rate(uint64_t seeds) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   const script s = bench_script();
+  if (argc > 1 && std::string_view(argv[1]) == "--script") {  // the workload as a chaos script
+    std::fputs(format_script(s).c_str(), stdout);
+    return 0;
+  }
   std::printf("simulator speed, %s (one core)\n", s.name.c_str());
   measure(s, true, 5);
   measure(s, false, 5);

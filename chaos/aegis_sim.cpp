@@ -15,7 +15,7 @@ using namespace aegis::chaos;
 namespace {
 
 int run_script(const std::string& path, std::optional<uint64_t> seed,
-               const std::vector<std::string>& sets, bool timeline) {
+               const std::vector<std::string>& sets, bool timeline, bool checks) {
   auto parsed = load_script(path);
   if (auto* err = std::get_if<parse_error>(&parsed)) {
     std::cerr << err->to_string() << "\n";
@@ -37,6 +37,7 @@ int run_script(const std::string& path, std::optional<uint64_t> seed,
   }
   sim::sim_options opt;
   opt.seed = seed.value_or(s.seed.value_or(1));
+  opt.check_invariants = opt.check_linearizability = checks;
   auto r = sim::simulate(s, std::get<aegis::config::raft_config>(cfg), opt);
   std::cout << sim::format_summary(r, timeline);
   return r.passed() ? 0 : 1;
@@ -91,6 +92,9 @@ int main(int argc, char** argv) {
   run->add_option("--seed", seed, "seed (default: the script's, else 1)");
   run->add_option("--set", sets, "raft config override KEY=VALUE (repeatable)");
   run->add_flag("--timeline", timeline, "print faults and leader changes");
+  bool no_checks = false;
+  run->add_flag("--no-checks", no_checks,
+                "skip per-step invariants and the linearizability check (metrics only)");
 
   auto* fz = app.add_subcommand("fuzz", "run random scripts, one per seed");
   uint64_t start = 1, count = 100;
@@ -102,7 +106,7 @@ int main(int argc, char** argv) {
   rnd->add_option("--seed", rseed, "seed")->required();
 
   CLI11_PARSE(app, argc, argv);
-  if (*run) return run_script(path, seed, sets, timeline);
+  if (*run) return run_script(path, seed, sets, timeline, !no_checks);
   if (*fz) return fuzz(start, count);
   if (*rnd) {
     std::cout << format_script(sim::random_script(rseed));

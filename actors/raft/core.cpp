@@ -282,6 +282,7 @@ ready core::take_ready() {
   r.restore = std::move(restore_);
   restore_.reset();
   std::vector<committed_entry> committed;
+  committed.reserve(std::min<uint64_t>(commit_ - applying_to_, 256));
   // Bound the batch: a node far behind applies in several rounds.
   uint64_t bytes = 0;
   for (index_t i = applying_to_ + 1; i <= commit_ && bytes < 4 * cfg_.max_append_bytes; ++i) {

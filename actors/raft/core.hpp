@@ -206,8 +206,9 @@ class core {
   node_id transfer_target_ = no_node;
   uint64_t transfer_start_ms_ = 0;
   uint64_t uncommitted_bytes_ = 0;
-  uint64_t read_seq_ = 0;                        // read-index rounds started (monotonic)
-  std::deque<pending_read> reads_;               // waiting for a quorum to confirm their round
+  uint64_t read_seq_ = 0;           // read-index rounds started (monotonic)
+  uint64_t read_confirmed_ = 0;     // rounds a quorum acknowledged; < read_seq_: one in flight
+  std::deque<pending_read> reads_;  // waiting for a quorum to confirm their round
   std::vector<pending_read> reads_before_noop_;  // waiting for this term's first commit
   bool append_broadcast_ = false;                // new entries to send to every follower
   bool commit_broadcast_ = false;                // commit advanced: send even empty appends

@@ -18,6 +18,7 @@ void core::become_leader() {
   heartbeat_sent_ms_ = quorum_check_ms_ = election_reset_ms_ = now_ms_;
   transfer_target_ = no_node;
   uncommitted_bytes_ = 0;
+  read_confirmed_ = read_seq_;  // no read round in flight in a new term
   // §5.4.2/§6.4: a no-op of our own term lets us commit, and serve reads, in this term. Any
   // configuration change still in the log counts as pending until it commits.
   log_.append({term_, log_.last_index() + 1, entry_type::noop, {}});
@@ -198,9 +199,11 @@ void core::send_snapshot_chunk(node_id to, progress& pr) {
   send(std::move(m));
 }
 
+// Every heartbeat round is also a read round: reads waiting for the next round start it.
 void core::broadcast_heartbeat() {
   heartbeat_sent_ms_ = now_ms_;
   read_broadcast_ = false;
+  if (!reads_.empty() && reads_.back().seq > read_seq_) ++read_seq_;
   for (const auto& [n, pr] : prs_) {
     send({.type = msg_type::heartbeat,
           .to = n,
@@ -212,9 +215,13 @@ void core::broadcast_heartbeat() {
 // Proposals and commits only set flags; one round of appends per ready batches them.
 void core::flush_broadcasts() {
   if (role_ != role::leader) return;
-  if (append_broadcast_ || commit_broadcast_)
+  // While entries past the commit are in flight, their acknowledgements will move the commit
+  // again and later appends carry it: only a commit that reaches the end of the log is worth a
+  // notice of its own.
+  const bool notice = commit_broadcast_ && commit_ == log_.last_index();
+  if (append_broadcast_ || notice)
     for (auto& [n, pr] : prs_)
-      send_append(n, commit_broadcast_ ? empty_append::commit_notice : empty_append::never);
+      send_append(n, notice ? empty_append::commit_notice : empty_append::never);
   if (read_broadcast_) broadcast_heartbeat();
   append_broadcast_ = commit_broadcast_ = read_broadcast_ = false;
 }
@@ -312,7 +319,11 @@ void core::maybe_promote_learners() {
   for (node_id l : conf_.learners) {
     auto it = prs_.find(l);
     if (it == prs_.end()) continue;
-    if (it->second.match + cfg_.learner_catchup_entries < log_.last_index()) continue;
+    // Caught up: holds the latest configuration entry (its own addition at least) and is within
+    // learner_catchup_entries of our last index. A learner that never answered is not.
+    if (it->second.match < pending_conf_index_ ||
+        it->second.match + cfg_.learner_catchup_entries < log_.last_index())
+      continue;
     conf_state next = conf_;
     std::erase(next.learners, l);
     next.voters.insert(std::upper_bound(next.voters.begin(), next.voters.end(), l), l);
@@ -344,7 +355,9 @@ void core::maybe_send_timeout_now(node_id to) {
 
 // ---------------------------------------------------------------------------------------------
 // ReadIndex (§6.4): a read waits for a heartbeat round that a quorum acknowledged after the read
-// arrived, which proves this node was still leader when it recorded the commit index.
+// arrived, which proves this node was still leader when it recorded the commit index. One round
+// is in flight at a time; reads arriving meanwhile join the next one (as etcd batches them), so
+// a read costs one round trip at most twice and a busy leader sends one round per round trip.
 
 result core::read_index(uint64_t context) {
   if (role_ == role::leader) return register_read(id_, context);
@@ -360,8 +373,8 @@ result core::register_read(node_id requester, uint64_t context) {
     reads_before_noop_.push_back({0, 0, requester, context});
     return {status_code::ok, 0, term_, id_};
   }
-  reads_.push_back({++read_seq_, commit_, requester, context});
-  read_broadcast_ = true;
+  reads_.push_back({read_seq_ + 1, commit_, requester, context});
+  if (read_confirmed_ == read_seq_) read_broadcast_ = true;  // no round in flight: start one
   release_reads();
   return {status_code::ok, commit_, term_, id_};
 }
@@ -371,7 +384,7 @@ void core::release_reads() {
   acks.clear();
   for (node_id v : conf_.voters) {
     if (v == id_)
-      acks.push_back(read_seq_);
+      acks.push_back(read_seq_ + 1);  // the leader vouches for itself, even for the next round
     else if (auto it = prs_.find(v); it != prs_.end())
       acks.push_back(it->second.read_ack);
     else
@@ -384,6 +397,8 @@ void core::release_reads() {
     deliver_read(reads_.front(), true);
     reads_.pop_front();
   }
+  read_confirmed_ = std::max(read_confirmed_, std::min(confirmed, read_seq_));
+  if (!reads_.empty() && read_confirmed_ == read_seq_) read_broadcast_ = true;
 }
 
 void core::deliver_read(const pending_read& r, bool ok) {

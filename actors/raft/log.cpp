@@ -76,6 +76,7 @@ std::vector<entry> raft_log::slice(index_t lo, index_t hi, uint64_t max_bytes) c
   std::vector<entry> out;
   lo = std::max(lo, first_index());
   hi = std::min(hi, last_index());
+  if (lo <= hi) out.reserve(std::min<uint64_t>(hi - lo + 1, 256));
   uint64_t bytes = 0;
   for (index_t i = lo; i <= hi; ++i) {
     const auto& e = at(i);

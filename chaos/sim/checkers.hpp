@@ -38,24 +38,28 @@ class invariant_checker {
 
   bool ok() const { return violations_.empty(); }
   const std::vector<std::string>& violations() const { return violations_; }
-  size_t committed_entries() const { return committed_.size(); }
+  size_t committed_entries() const { return committed_count_; }
 
  private:
   struct slot {
+    raft::term_t term = 0;
     uint64_t digest = 0;
     std::optional<raft::term_t> prev_term;
     raft::node_id first_writer = 0;
   };
   struct committed {
-    raft::term_t term = 0;
+    raft::term_t term = 0;  // 0: nothing applied at this index yet
     uint64_t digest = 0;
     raft::node_id first_applier = 0;
   };
   void fail(std::string what);
 
   std::map<raft::term_t, raft::node_id> leaders_;
-  std::map<std::pair<raft::index_t, raft::term_t>, slot> slots_;
-  std::map<raft::index_t, committed> committed_;
+  // Indexed by log index (dense, so vectors): the entries ever written there, one per term,
+  // and the one applied there.
+  std::vector<std::vector<slot>> slots_;
+  std::vector<committed> committed_;
+  size_t committed_count_ = 0;
   std::vector<std::string> violations_;
 };
 
