@@ -360,7 +360,7 @@ class parser {
   };
 
   static const std::array<directive_spec, 8> kDirectives;
-  static const std::array<fault_spec, 11> kFaults;
+  static const std::array<fault_spec, 13> kFaults;
 
   void note_once(const token& kw);
   void nodes(cursor& c, const token& kw);
@@ -382,6 +382,7 @@ class parser {
   void args_slow_fsync(cursor& c, const token& kw, fault& f);
   void args_skew(cursor& c, const token& kw, fault& f);
   void args_none(cursor& c, const token& kw, fault& f);
+  void args_member(cursor& c, const token& kw, fault& f);
 
   node_ref parse_node(const token& t, target_rules rules, std::string_view fault_word);
   uint32_t parse_id(const token& t);
@@ -406,7 +407,7 @@ const std::array<directive_spec, 8> parser::kDirectives{{
     {"at", false, &parser::at},
 }};
 
-const std::array<fault_spec, 11> parser::kFaults{{
+const std::array<fault_spec, 13> parser::kFaults{{
     fault_row(fault_kind::kill, true, &parser::args_target_any),
     fault_row(fault_kind::restart, true, &parser::args_target_any),
     fault_row(fault_kind::partition, true, &parser::args_partition),
@@ -418,6 +419,8 @@ const std::array<fault_spec, 11> parser::kFaults{{
     fault_row(fault_kind::skew, true, &parser::args_skew),
     fault_row(fault_kind::transfer_leader, false, &parser::args_transfer),
     fault_row(fault_kind::heal, false, &parser::args_none),
+    fault_row(fault_kind::remove_node, false, &parser::args_member),
+    fault_row(fault_kind::add_node, false, &parser::args_member),
 }};
 
 // "a, b or c" from a keyword table, for "unknown keyword" messages.
@@ -715,6 +718,13 @@ void parser::args_target(cursor& c, const token& kw, fault& f) {
 }
 
 // The leader cannot hand leadership to itself, so only an id or `follower` makes sense.
+// Membership changes name a fixed node: `leader` or `follower` would make a script's meaning
+// depend on timing in a way an operator never intends.
+void parser::args_member(cursor& c, const token& kw, fault& f) {
+  const token t = c.take("a node id after " + quote(kw.text));
+  f.target = parse_node(t, {.leader = false, .follower = false}, quote(kw.text));
+}
+
 void parser::args_transfer(cursor& c, const token& kw, fault& f) {
   const token t = c.take("a node id or follower after " + quote(kw.text));
   f.target = parse_node(t, {.leader = false}, quote(kw.text));
@@ -808,6 +818,8 @@ std::string format_fault_args(const fault& f) {
     case fault_kind::restart:
     case fault_kind::isolate:
     case fault_kind::transfer_leader:
+    case fault_kind::remove_node:
+    case fault_kind::add_node:
       out = " " + format_node(f.target);
       break;
     case fault_kind::slow_fsync:
@@ -853,9 +865,9 @@ std::string format_load(const load_spec& l) {
 
 // Indexed by fault_kind, so the list follows the enum's order.
 std::string_view keyword(fault_kind k) {
-  static constexpr std::array<std::string_view, 11> kWords{
-      "kill",      "restart",    "partition", "isolate",         "drop", "delay",
-      "duplicate", "slow-fsync", "skew",      "transfer-leader", "heal"};
+  static constexpr std::array<std::string_view, 13> kWords{
+      "kill",       "restart", "partition",       "isolate", "drop",        "delay",   "duplicate",
+      "slow-fsync", "skew",    "transfer-leader", "heal",    "remove-node", "add-node"};
   auto i = static_cast<size_t>(k);
   return i < kWords.size() ? kWords[i] : std::string_view("?");
 }

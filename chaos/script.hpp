@@ -57,6 +57,9 @@ enum class fault_kind : uint8_t {
   skew,             // target, amount_us: signed offset of its clock
   transfer_leader,  // target: the node the leader should hand leadership to
   heal,             // no fields: undo every network fault (partition, isolate, drop, delay, dup)
+  remove_node,      // target (an id): the leader proposes removing it from the configuration
+  add_node,         // target (an id): the node is wiped and rejoins as a learner, promoted once
+                    // caught up (the operator's replace-a-disk flow)
 };
 
 // One timed fault: `at <at_us> [for <for_us>] <kind> <arguments>`.
@@ -64,7 +67,8 @@ struct fault {
   fault_kind kind = fault_kind::heal;
   int64_t at_us = 0;              // virtual time it fires, 0..duration
   std::optional<int64_t> for_us;  // > 0: undo it this long after it fired (never heal/transfer)
-  node_ref target;                // kill/restart/isolate/slow_fsync/skew/transfer_leader
+  node_ref target;                // kill/restart/isolate/slow_fsync/skew/transfer_leader/
+                                  // remove_node/add_node
   std::vector<std::vector<uint32_t>> groups;  // partition: disjoint node sets, file order
   std::optional<link_ref> link;  // drop/delay/duplicate: one link, or every link when empty
   double percent = 0;            // drop/duplicate: probability in percent, 0..100

@@ -110,8 +110,10 @@ void engine::start_node(sim_node& n) {
   for (uint32_t i = 1; i < nodes_.size(); ++i)
     conf.voters.push_back(i);
   const uint64_t seed = opt_.seed * 1000003 + n.id * 7919 + n.incarnation;
-  auto rs =
-      n.storage.synced().hs.term == 0 ? raft::restore_state::bootstrap(conf) : n.storage.restore();
+  const bool empty = n.storage.synced().hs.term == 0;
+  auto rs = !empty      ? n.storage.restore()
+            : n.joining ? raft::restore_state{}  // learns everything from the leader
+                        : raft::restore_state::bootstrap(conf);
   n.sm = kv_store{};
   if (rs.snap) n.sm.restore(rs.snap->data);
   n.core = std::make_unique<raft::core>(n.id, cfg_, seed, std::move(rs));
@@ -175,6 +177,15 @@ void engine::after_step(sim_node& n) {
     trace_.add_u64(n.id << 1 | c.term() << 8);
   } else if (!leads && n.seen_role == raft::role::leader) {
     note("node " + std::to_string(n.id) + " steps down (term " + std::to_string(c.term()) + ")");
+  }
+  if (leads && c.conf() != leader_conf_) {
+    leader_conf_ = c.conf();
+    std::string v, l;
+    for (auto id : leader_conf_.voters)
+      v += " " + std::to_string(id);
+    for (auto id : leader_conf_.learners)
+      l += " " + std::to_string(id);
+    note("configuration: voters" + v + (l.empty() ? "" : ", learners" + l));
   }
   n.seen_role = c.current_role();
   n.seen_term = c.term();

@@ -50,6 +50,7 @@ struct sim_node {
   int64_t fsync_us = 0;
   uint64_t clock_ms = 0;     // last time handed to the core (monotonic even when skew changes)
   int64_t next_tick_us = 0;  // the one live tick event; earlier-scheduled ones are stale
+  bool joining = false;      // wiped and re-added: starts empty, never from the bootstrap entry
   std::optional<raft::ready> in_flight;
   bool syncing = false;
   raft::role seen_role = raft::role::follower;
@@ -161,6 +162,7 @@ class engine {
   std::optional<std::pair<node_index, node_index>> resolve_link(const std::optional<link_ref>& l,
                                                                 bool& ok);
   void after(const fault& f, std::function<void()> undo);
+  void change_membership(const fault& f, sim_node& target);
   void note(const std::string& what);
 
   const script& script_;
@@ -182,6 +184,7 @@ class engine {
   std::vector<std::function<void()>> undos_;
   std::vector<int64_t> commit_latencies_us_;
   uint64_t samples_ = 0, available_samples_ = 0;
+  raft::conf_state leader_conf_;  // the last configuration a leader used, for the timeline
   run_summary sum_;
 };
 

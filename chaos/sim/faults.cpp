@@ -47,6 +47,33 @@ void engine::after(const fault& f, std::function<void()> undo) {
   schedule({.at_us = now_us_ + *f.for_us, .kind = ev::undo, .arg = undos_.size() - 1});
 }
 
+// Membership goes through the leader, one change at a time (the core refuses a second one while
+// the first is uncommitted). add-node wipes the node first: a member that lost its disk must
+// never rejoin under its old identity, so a node that is still a member is left alone.
+void engine::change_membership(const fault& f, sim_node& target) {
+  sim_node* l = leader();
+  if (!l) {
+    note("membership change skipped: no leader");
+    return;
+  }
+  raft::result r;
+  if (f.kind == fault_kind::remove_node) {
+    r = l->core->remove_node(target.id);
+  } else if (l->core->conf().is_member(target.id)) {
+    note("add-node " + std::to_string(target.id) + " skipped: still a member");
+    return;
+  } else {
+    crash(target);
+    target.storage = persistence::mem_storage{};
+    target.joining = true;
+    restart(target);
+    r = l->core->add_learner(target.id);
+  }
+  if (!r.ok()) note(std::string("membership change refused: ") + raft::to_string(r.code));
+  after_step(*l);
+  pump(*l);
+}
+
 void engine::fire(const fault& f) {
   const std::string what = std::string(keyword(f.kind));
   auto targets = resolve(f.target);
@@ -54,7 +81,8 @@ void engine::fire(const fault& f) {
   auto link = resolve_link(f.link, link_ok);
   const bool needs_target = f.kind == fault_kind::kill || f.kind == fault_kind::restart ||
                             f.kind == fault_kind::isolate || f.kind == fault_kind::slow_fsync ||
-                            f.kind == fault_kind::skew || f.kind == fault_kind::transfer_leader;
+                            f.kind == fault_kind::skew || f.kind == fault_kind::transfer_leader ||
+                            f.kind == fault_kind::remove_node || f.kind == fault_kind::add_node;
   if ((needs_target && targets.empty()) || !link_ok) {
     note("fault " + what + " skipped: no such node right now");
     return;
@@ -126,6 +154,10 @@ void engine::fire(const fault& f) {
         after_step(*l);
         pump(*l);
       }
+      break;
+    case fault_kind::remove_node:
+    case fault_kind::add_node:
+      change_membership(f, *targets[0]);
       break;
     case fault_kind::heal:
       net_.heal();

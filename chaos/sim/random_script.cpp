@@ -1,5 +1,6 @@
 #include "chaos/sim/random_script.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "actors/raft/prng.hpp"
@@ -38,7 +39,7 @@ fault random_fault(raft::prng& rng, uint32_t nodes, int64_t at_us) {
   fault f;
   f.at_us = at_us;
   f.for_us = int64_t(rng.between(300, 4001)) * 1000;
-  const uint64_t kind = rng.between(0, 10);
+  const uint64_t kind = rng.between(0, 12);
   switch (kind) {
     case 0:
     case 1:
@@ -81,9 +82,14 @@ fault random_fault(raft::prng& rng, uint32_t nodes, int64_t at_us) {
       f.target = random_target(rng, nodes, false);
       f.amount_us = (int64_t(rng.between(0, 2001)) - 1000) * 1000;
       break;
-    default:
+    case 9:
       f.kind = fault_kind::transfer_leader;
       f.target = random_target(rng, nodes, false);
+      f.for_us.reset();
+      break;
+    default:  // remove a member, or wipe a removed one and add it back as a learner
+      f.kind = kind == 10 || rng.chance(0.5) ? fault_kind::remove_node : fault_kind::add_node;
+      f.target = {node_ref::kind::id, uint32_t(rng.between(1, nodes + 1)), {}};
       f.for_us.reset();
       break;
   }
@@ -122,8 +128,19 @@ script random_script(uint64_t seed, int64_t duration_us) {
   s.load = load;
   // Faults through the middle of the run; the last seconds are quiet so the cluster can settle.
   for (int64_t t = int64_t(rng.between(500, 2001)) * 1000; t < duration_us - 3'000'000;
-       t += int64_t(rng.between(700, 3001)) * 1000)
+       t += int64_t(rng.between(700, 3001)) * 1000) {
     s.faults.push_back(random_fault(rng, s.nodes, t));
+    if (s.faults.back().kind == fault_kind::remove_node) {
+      // Wipe the removed node and bring it back a little later, as an operator would.
+      fault back = s.faults.back();
+      back.kind = fault_kind::add_node;
+      back.at_us =
+          std::min<int64_t>(t + int64_t(rng.between(500, 4001)) * 1000, duration_us - 3'000'000);
+      s.faults.push_back(back);
+    }
+  }
+  std::stable_sort(s.faults.begin(), s.faults.end(),
+                   [](const fault& a, const fault& b) { return a.at_us < b.at_us; });
   fault heal;
   heal.kind = fault_kind::heal;
   heal.at_us = duration_us - 3'000'000;

@@ -685,7 +685,21 @@ BOOST_AUTO_TEST_CASE(bundled_scripts_parse) {
   std::sort(names.begin(), names.end());
   BOOST_TEST(names == (std::vector<std::string>{"baseline.chaos", "clock_skew.chaos", "demo.chaos",
                                                 "election_storm.chaos", "flaky_link.chaos",
-                                                "partition_stale_leader.chaos",
+                                                "membership.chaos", "partition_stale_leader.chaos",
                                                 "slow_fsync_leader.chaos", "three_nodes.chaos"}),
              boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(membership_faults_name_a_fixed_node) {
+  const script s = parse_ok("duration 10s\nat 1s remove-node 2\nat 2s add-node 2\n");
+  BOOST_REQUIRE(s.faults.size() == 2u);
+  BOOST_TEST((s.faults[0].kind == fault_kind::remove_node));
+  BOOST_TEST(s.faults[0].target.id == 2u);
+  BOOST_TEST((s.faults[1].kind == fault_kind::add_node));
+  const script again = parse_ok(format_script(s));
+  BOOST_TEST((again.faults[1].kind == fault_kind::add_node));
+  BOOST_TEST(again.faults[1].target.id == 2u);
+  expect_error("duration 10s\nat 1s remove-node leader\n", 2, 19, "remove-node");
+  expect_error("duration 10s\nat 1s for 2s add-node 3\n", 2, 7, "for");
+  expect_error("duration 10s\nat 1s add-node 9\n", 2, 16, "9");
 }
