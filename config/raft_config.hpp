@@ -40,8 +40,8 @@ struct raft_config {
   uint64_t snapshot_catchup_entries = 5000;
   // InstallSnapshot sends the snapshot in chunks of at most this many bytes.
   uint32_t snapshot_chunk_bytes = 1024 * 1024;
-  // A learner is promoted to voter once its match index is within this many entries of the
-  // leader's last index.
+  // A learner is promoted to voter once it holds the configuration entry that added it and its
+  // match index is within this many entries of the leader's last index.
   uint64_t learner_catchup_entries = 100;
 };
 

@@ -27,8 +27,10 @@ void mem_storage::apply(image& img, const raft::persist_batch& b) {
                       img.entries.begin() + std::min<size_t>(drop, img.entries.size()));
     img.offset = *b.compact_to;
   }
-  if (b.log.truncate_from && *b.log.truncate_from > img.offset.index) {
-    const size_t keep = *b.log.truncate_from - img.offset.index - 1;
+  if (b.log.truncate_from) {
+    // A truncation point at or below the offset drops every stored entry after it.
+    const raft::index_t t = *b.log.truncate_from;
+    const size_t keep = t > img.offset.index ? t - img.offset.index - 1 : 0;
     if (keep < img.entries.size()) img.entries.resize(keep);
   }
   for (const auto& e : b.log.entries) {

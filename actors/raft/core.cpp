@@ -170,6 +170,12 @@ void core::reset_election_timer() {
 void core::tick(uint64_t now_ms) {
   AEGIS_ASSERT(now_ms >= now_ms_);
   now_ms_ = now_ms;
+  if (!ticked_) {
+    // The clock starts with the first tick: a node started (or restarted) late waits a full
+    // election timeout from then, not from time 0.
+    ticked_ = true;
+    reset_election_timer();
+  }
   if (role_ == role::leader)
     tick_leader();
   else
@@ -178,8 +184,8 @@ void core::tick(uint64_t now_ms) {
 
 uint64_t core::next_deadline_ms() const {
   if (role_ != role::leader) return election_reset_ms_ + election_timeout_ms_;
-  uint64_t d = std::min(heartbeat_sent_ms_ + cfg_.heartbeat_interval_ms,
-                        quorum_check_ms_ + cfg_.election_timeout_ms_min);
+  // Check-quorum runs at every tick, and ticks come at least once per heartbeat interval.
+  uint64_t d = heartbeat_sent_ms_ + cfg_.heartbeat_interval_ms;
   if (transfer_target_ != no_node)
     d = std::min(d, transfer_start_ms_ + cfg_.election_timeout_ms_min);
   return d;
@@ -216,10 +222,15 @@ void core::apply_conf(index_t index, const conf_state& c) {
   for (auto it = prs_.begin(); it != prs_.end();) {
     it = conf_.is_member(it->first) ? std::next(it) : prs_.erase(it);
   }
-  for (node_id n : conf_.voters)
-    if (n != id_ && !prs_.count(n)) prs_[n].next = log_.last_index() + 1;
-  for (node_id n : conf_.learners)
-    if (n != id_ && !prs_.count(n)) prs_[n].next = log_.last_index() + 1;
+  // A new member starts at the entry that adds it, so the first append carries something and
+  // probing begins at once instead of at the next heartbeat.
+  for (const auto* ids : {&conf_.voters, &conf_.learners}) {
+    for (node_id n : *ids) {
+      if (n == id_ || prs_.count(n)) continue;
+      prs_[n].next = index;
+      prs_[n].last_active_ms = now_ms_;
+    }
+  }
   if (transfer_target_ != no_node && !conf_.is_voter(transfer_target_)) transfer_target_ = no_node;
 }
 

@@ -192,10 +192,10 @@ class core {
 
   // ---- time (ms, from tick) ----
   uint64_t now_ms_ = 0;
+  bool ticked_ = false;               // false until the first tick: the election timer starts then
   uint64_t election_reset_ms_ = 0;    // last time we heard from a leader, voted, or campaigned
   uint64_t election_timeout_ms_ = 0;  // randomized in [min, max] at every reset
   uint64_t heartbeat_sent_ms_ = 0;    // leader: last heartbeat round
-  uint64_t quorum_check_ms_ = 0;      // leader: start of the current check-quorum round
 
   // ---- candidate ----
   std::map<node_id, bool> votes_;  // voter -> granted, for the current (pre-)election

@@ -12,10 +12,14 @@ void core::become_leader() {
   role_ = role::leader;
   leader_ = id_;
   prs_.clear();
-  for (const auto* ids : {&conf_.voters, &conf_.learners})
-    for (node_id n : *ids)
-      if (n != id_) prs_[n].next = log_.last_index() + 1;
-  heartbeat_sent_ms_ = quorum_check_ms_ = election_reset_ms_ = now_ms_;
+  for (const auto* ids : {&conf_.voters, &conf_.learners}) {
+    for (node_id n : *ids) {
+      if (n == id_) continue;
+      prs_[n].next = log_.last_index() + 1;
+      prs_[n].last_active_ms = now_ms_;  // a quorum just voted for us: a full period of grace
+    }
+  }
+  heartbeat_sent_ms_ = election_reset_ms_ = now_ms_;
   transfer_target_ = no_node;
   uncommitted_bytes_ = 0;
   read_confirmed_ = read_seq_;  // no read round in flight in a new term
@@ -32,21 +36,23 @@ void core::tick_leader() {
   if (transfer_target_ != no_node && now_ms_ - transfer_start_ms_ >= cfg_.election_timeout_ms_min) {
     transfer_target_ = no_node;  // the target did not take over in time: resume service
   }
-  if (now_ms_ - quorum_check_ms_ < cfg_.election_timeout_ms_min) return;
-  quorum_check_ms_ = election_reset_ms_ = now_ms_;
+  // Check-quorum, at every tick: a leader that has not heard from a quorum within the minimum
+  // election timeout may be on the minority side of a partition, and steps down. While it does
+  // hear from one, its lease on votes (in_leader_lease) is renewed.
   if (cfg_.check_quorum && !quorum_active()) {
-    become_follower(term_, no_node);  // we may be on the minority side of a partition
+    become_follower(term_, no_node);
     return;
   }
-  for (auto& [n, pr] : prs_)
-    pr.recent_active = false;
+  election_reset_ms_ = now_ms_;
 }
 
 bool core::quorum_active() const {
   size_t active = 0;
   for (node_id v : conf_.voters) {
     auto it = prs_.find(v);
-    if (v == id_ || (it != prs_.end() && it->second.recent_active)) ++active;
+    if (v == id_ ||
+        (it != prs_.end() && now_ms_ - it->second.last_active_ms < cfg_.election_timeout_ms_min))
+      ++active;
   }
   return active >= conf_.quorum();
 }
@@ -63,7 +69,7 @@ void core::step_leader(const message& m) {
   auto it = prs_.find(m.from);
   if (it == prs_.end()) return;  // not (or no longer) a member
   progress& pr = it->second;
-  pr.recent_active = true;
+  pr.last_active_ms = now_ms_;
   switch (m.type) {
     case msg_type::append_response:
       if (m.reject)

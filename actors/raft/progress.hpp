@@ -26,7 +26,7 @@ struct progress {
   std::deque<index_t> inflight;  // replicate: last index carried by each unacknowledged append
   index_t snapshot_index = 0;    // snapshot: the index of the snapshot being sent
   uint64_t snapshot_offset = 0;  // snapshot: bytes the follower has acknowledged
-  bool recent_active = false;    // heard from since the last check-quorum round
+  uint64_t last_active_ms = 0;   // when the leader last heard from it (leader's clock)
   uint64_t read_ack = 0;         // highest read-index round the follower acknowledged
 
   bool paused(uint32_t max_inflight) const;

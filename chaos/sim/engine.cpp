@@ -12,6 +12,8 @@ engine::engine(const script& s, const config::raft_config& cfg, const sim_option
   nodes_.resize(s.nodes + 1);
   for (uint32_t i = 1; i <= s.nodes; ++i) {
     nodes_[i].id = i;
+    nodes_[i].rid = i;
+    slot_of_[i] = i;
     nodes_[i].fsync_us = s.fsync_us;
     start_node(nodes_[i]);
   }
@@ -60,7 +62,9 @@ void engine::dispatch(event& e) {
       if (live) on_tick(*n, e.at_us);
       break;
     case ev::deliver:
-      if (n && n->up) {  // a restarted node still receives what was sent to its address
+      // A restarted node still receives what was sent to its address, unless it was sent to
+      // an identity it no longer has.
+      if (n && n->up && messages_.at(uint32_t(e.arg)).to == n->rid) {
         trace_.add_u64(now_us_);
         const raft::message& m = messages_.at(uint32_t(e.arg));
         trace_.add_u64(uint64_t(m.type) | m.from << 8 | m.to << 16);
@@ -116,7 +120,7 @@ void engine::start_node(sim_node& n) {
                         : raft::restore_state::bootstrap(conf);
   n.sm = kv_store{};
   if (rs.snap) n.sm.restore(rs.snap->data);
-  n.core = std::make_unique<raft::core>(n.id, cfg_, seed, std::move(rs));
+  n.core = std::make_unique<raft::core>(n.rid, cfg_, seed, std::move(rs));
   n.core->tick(clock_ms(n));
   n.seen_role = raft::role::follower;
   n.seen_term = n.core->term();
@@ -293,15 +297,15 @@ void engine::maybe_snapshot(sim_node& n) {
 
 void engine::send(raft::message&& m) {
   ++sum_.messages_sent;
-  const auto copies = net_.transit(uint32_t(m.from), uint32_t(m.to), rng_);
+  const uint32_t from = slot(m.from), to = slot(m.to);
+  const auto copies = to == 0 ? std::vector<int64_t>{} : net_.transit(from, to, rng_);
   if (copies.empty()) {
     ++sum_.messages_lost;
     return;
   }
-  const uint32_t to = uint32_t(m.to);
-  const uint32_t slot = messages_.put(std::move(m), uint32_t(copies.size()));
+  const uint32_t index = messages_.put(std::move(m), uint32_t(copies.size()));
   for (int64_t delay : copies)
-    schedule({.at_us = now_us_ + delay, .kind = ev::deliver, .node = to, .arg = slot});
+    schedule({.at_us = now_us_ + delay, .kind = ev::deliver, .node = to, .arg = index});
 }
 
 sim_node* engine::leader() {
@@ -321,9 +325,9 @@ void engine::sample() {
   if (l && l->core->committed_in_term()) {
     size_t reach = 0;
     for (raft::node_id v : l->core->conf().voters) {
-      const uint32_t id = uint32_t(v);
-      if (id == l->id || (nodes_[id].up && net_.connected(l->id, id) && net_.connected(id, l->id)))
-        ++reach;
+      const uint32_t id = slot(v);
+      const bool live = id != 0 && nodes_[id].up && nodes_[id].rid == v;
+      if (v == l->rid || (live && net_.connected(l->id, id) && net_.connected(id, l->id))) ++reach;
     }
     if (reach >= l->core->conf().quorum()) ++available_samples_;
   }

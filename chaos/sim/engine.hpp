@@ -40,7 +40,8 @@ struct pending_get {
 
 // One replica: a core hosted the way a real node hosts it (persist, sync, then send and apply).
 struct sim_node {
-  uint32_t id = 0;
+  uint32_t id = 0;        // the node's slot: its address, as scripts and the network name it
+  raft::node_id rid = 0;  // its Raft identity: the slot at first, a fresh one after a wipe
   bool up = true;
   uint64_t incarnation = 0;  // bumped by crash and restart; stale events are dropped
   std::unique_ptr<raft::core> core;
@@ -185,6 +186,14 @@ class engine {
   std::vector<int64_t> commit_latencies_us_;
   uint64_t samples_ = 0, available_samples_ = 0;
   raft::conf_state leader_conf_;  // the last configuration a leader used, for the timeline
+  // Raft identity -> slot. A wiped node rejoins under a fresh identity (as etcd gives a re-added
+  // member a new ID): its old one could otherwise vote twice in an old configuration.
+  std::map<raft::node_id, uint32_t> slot_of_;
+  raft::node_id next_rid_ = 101;
+  uint32_t slot(raft::node_id rid) const {
+    auto it = slot_of_.find(rid);
+    return it == slot_of_.end() ? 0 : it->second;
+  }
   run_summary sum_;
 };
 

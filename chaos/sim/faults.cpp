@@ -48,28 +48,39 @@ void engine::after(const fault& f, std::function<void()> undo) {
 }
 
 // Membership goes through the leader, one change at a time (the core refuses a second one while
-// the first is uncommitted). add-node wipes the node first: a member that lost its disk must
-// never rejoin under its old identity, so a node that is still a member is left alone.
+// the first is uncommitted). add-node wipes the node, but only once the leader has accepted it as
+// a learner, which it does only for a non-member after every earlier change committed: a voter
+// that lost its disk must never rejoin under its old identity, since it could vote twice.
 void engine::change_membership(const fault& f, sim_node& target) {
   sim_node* l = leader();
   if (!l) {
     note("membership change skipped: no leader");
     return;
   }
-  raft::result r;
-  if (f.kind == fault_kind::remove_node) {
-    r = l->core->remove_node(target.id);
-  } else if (l->core->conf().is_member(target.id)) {
-    note("add-node " + std::to_string(target.id) + " skipped: still a member");
+  const bool add = f.kind == fault_kind::add_node;
+  // A node is added back wiped, under a fresh identity; one still in the leader's configuration
+  // is left alone (replacing a member's disk starts with remove-node).
+  if (add && l->core->conf().is_member(target.rid)) {
+    note("add-node " + std::to_string(target.id) + " refused: still a member");
     return;
-  } else {
+  }
+  const raft::node_id rid = add ? next_rid_ : target.rid;
+  const raft::result r = add ? l->core->add_learner(rid) : l->core->remove_node(rid);
+  if (!r.ok()) {
+    note(std::string(keyword(f.kind)) + " " + std::to_string(target.id) +
+         " refused: " + raft::to_string(r.code));
+    return;
+  }
+  if (add) {
+    ++next_rid_;
     crash(target);
     target.storage = persistence::mem_storage{};
     target.joining = true;
+    target.rid = rid;
+    slot_of_[rid] = target.id;
+    note("node " + std::to_string(target.id) + " wiped, rejoins as raft id " + std::to_string(rid));
     restart(target);
-    r = l->core->add_learner(target.id);
   }
-  if (!r.ok()) note(std::string("membership change refused: ") + raft::to_string(r.code));
   after_step(*l);
   pump(*l);
 }
@@ -150,7 +161,7 @@ void engine::fire(const fault& f) {
     }
     case fault_kind::transfer_leader:
       if (sim_node* l = leader()) {
-        l->core->transfer_leadership(targets[0]->id);
+        l->core->transfer_leadership(targets[0]->rid);
         after_step(*l);
         pump(*l);
       }

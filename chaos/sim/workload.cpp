@@ -58,7 +58,7 @@ void engine::on_request(sim_node& n, uint64_t op_index) {
     if (r.ok()) n.writes[r.index] = {r.term, op_index, now_us_};
   }
   if (!r.ok()) {
-    respond(n, {.op = op_index, .status = op_status::fail, .leader_hint = uint32_t(r.leader_hint)});
+    respond(n, {.op = op_index, .status = op_status::fail, .leader_hint = slot(r.leader_hint)});
     return;
   }
   after_step(n);

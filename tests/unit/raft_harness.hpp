@@ -13,6 +13,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,9 +23,35 @@
 #include "config/raft_config.hpp"
 #include "persistence/mem_storage.hpp"
 
+// Printers, so Boost.Test can show the values in failed checks.
+namespace aegis::raft {
+inline std::ostream& operator<<(std::ostream& os, role r) {
+  return os << to_string(r);
+}
+inline std::ostream& operator<<(std::ostream& os, msg_type t) {
+  return os << to_string(t);
+}
+inline std::ostream& operator<<(std::ostream& os, status_code c) {
+  return os << to_string(c);
+}
+inline std::ostream& operator<<(std::ostream& os, const entry& e) {
+  return os << "{" << e.index << "@t" << e.term << " " << int(e.type) << " '" << e.data << "'}";
+}
+inline std::ostream& operator<<(std::ostream& os, const conf_state& c) {
+  os << "{voters";
+  for (node_id v : c.voters)
+    os << " " << v;
+  os << "; learners";
+  for (node_id l : c.learners)
+    os << " " << l;
+  return os << "}";
+}
+}  // namespace aegis::raft
+
 namespace aegis::raft::test {
 
-// The paper's timing in milliseconds; validated so tests never run an illegal configuration.
+// raft_config's default timing (100 ms heartbeats, 1-2 s election timeouts), spelled out so the
+// tests' arithmetic is visible; validated so no test runs an illegal configuration.
 inline config::raft_config test_config() {
   config::raft_config c;
   c.heartbeat_interval_ms = 100;
@@ -34,7 +62,8 @@ inline config::raft_config test_config() {
 
 inline conf_state voters_conf(size_t n) {
   conf_state c;
-  for (node_id i = 1; i <= n; ++i) c.voters.push_back(i);
+  for (node_id i = 1; i <= n; ++i)
+    c.voters.push_back(i);
   return c;
 }
 
@@ -60,19 +89,43 @@ class cluster {
     node_id id = no_node;
     std::unique_ptr<core> c;  // null while crashed
     persistence::mem_storage storage;
-    uint64_t epoch_ms = 0;  // shared-clock time of the last (re)start: the node's clock starts at 0
+    // Shared-clock time of the last (re)start: each core's clock starts at 0 when it is built, as
+    // a per-process monotonic clock would (s5_2_node_started_late_... shows why that matters).
+    uint64_t epoch_ms = 0;
     uint64_t restarts = 0;
     index_t sm_base = 0;             // the state machine was restored from a snapshot at this index
     std::vector<entry> applied;      // entries applied on top of sm_base, in order
     std::vector<read_state> reads;   // every read_state handed out
     std::vector<snapshot> restores;  // every ready.restore
     size_t readies = 0;
+    std::optional<ready> writing;  // async mode: written, waiting for its sync
   };
+
+  // Optional faults beyond drops, all drawn from one seeded generator: the disk syncs a ready
+  // only some rounds later (the node keeps stepping meanwhile, as a host with a slow fsync does),
+  // and the network duplicates, reorders and delays messages (a delayed one arrives ticks later).
+  struct chaos_opts {
+    bool async_disk = false;
+    double dup = 0, reorder = 0, delay = 0;
+  };
+  void set_chaos(chaos_opts o, uint64_t seed) {
+    chaos_ = o;
+    chaos_rng_.seed(seed);
+  }
+  // Stops the chaos and lets every delayed message arrive.
+  void calm() {
+    chaos_ = {};
+    for (message& m : limbo_)
+      queue_.push_back(std::move(m));
+    limbo_.clear();
+    deliver_all();
+  }
 
   explicit cluster(size_t n, config::raft_config cfg = test_config(), uint64_t seed = 1)
       : cfg_(cfg), seed_(seed) {
     BOOST_REQUIRE(config::validate(cfg_).empty());
-    for (node_id i = 1; i <= n; ++i) add_node(i, restore_state::bootstrap(voters_conf(n)));
+    for (node_id i = 1; i <= n; ++i)
+      add_node(i, restore_state::bootstrap(voters_conf(n)));
     record_bootstrap(voters_conf(n));
   }
 
@@ -107,7 +160,8 @@ class cluster {
   bool up(node_id id) const { return nodes_.count(id) && nodes_.at(id).c != nullptr; }
   std::vector<node_id> ids() const {
     std::vector<node_id> out;
-    for (const auto& [id, n] : nodes_) out.push_back(id);
+    for (const auto& [id, n] : nodes_)
+      out.push_back(id);
     return out;
   }
   uint64_t now() const { return now_; }
@@ -126,7 +180,8 @@ class cluster {
   void partition(const std::vector<std::set<node_id>>& groups) {
     group_.clear();
     for (size_t g = 0; g < groups.size(); ++g)
-      for (node_id id : groups[g]) group_[id] = g;
+      for (node_id id : groups[g])
+        group_[id] = g;
   }
   void isolate(node_id id) {
     std::set<node_id> rest;
@@ -165,16 +220,31 @@ class cluster {
       BOOST_REQUIRE_MESSAGE(round < max_rounds, "the cluster did not quiesce");
       bool moved = false;
       for (auto& [id, n] : nodes_) {
-        if (n.c && n.c->has_ready()) {
-          handle_ready(n);
+        if (!n.c) continue;
+        if (n.writing && (!chaos_.async_disk || coin(0.5))) {
+          finish_ready(n);
           moved = true;
         }
+        if (!n.writing && n.c->has_ready()) {
+          start_ready(n);
+          if (!chaos_.async_disk) finish_ready(n);
+          moved = true;
+        }
+        moved = moved || n.writing.has_value();
       }
       if (!queue_.empty()) {
         moved = true;
         std::deque<message> q;
         q.swap(queue_);
-        for (const message& m : q) deliver(m);
+        if (coin(chaos_.reorder)) std::shuffle(q.begin(), q.end(), chaos_rng_);
+        for (message& m : q) {
+          if (coin(chaos_.delay)) {
+            limbo_.push_back(std::move(m));
+            continue;
+          }
+          if (coin(chaos_.dup)) deliver(m);
+          deliver(m);
+        }
       }
       if (!moved) break;
     }
@@ -184,9 +254,17 @@ class cluster {
   // Runs the node's next ready by the rules: persist, sync, open the messages (queued for the
   // network) and the committed entries (applied) with the receipt, collect reads, advance.
   void handle_ready(node& n) {
-    ready r = n.c->take_ready();
+    start_ready(n);
+    finish_ready(n);
+  }
+  void start_ready(node& n) {
+    n.writing = n.c->take_ready();
     ++n.readies;
-    n.storage.write(r.persist);
+    n.storage.write(n.writing->persist);
+  }
+  void finish_ready(node& n) {
+    ready r = std::move(*n.writing);
+    n.writing.reset();
     const durable d = n.storage.sync();
     if (r.restore) {
       n.restores.push_back(*r.restore);
@@ -198,8 +276,10 @@ class cluster {
       sent_.push_back(m);
       queue_.push_back(std::move(m));
     }
-    for (const committed_entry& ce : std::move(r.committed).open(d)) apply(n, ce.get());
-    for (const read_state& rs : r.read_states) n.reads.push_back(rs);
+    for (const committed_entry& ce : std::move(r.committed).open(d))
+      apply(n, ce.get());
+    for (const read_state& rs : r.read_states)
+      n.reads.push_back(rs);
     n.c->advance(d);
     after_input(n);
   }
@@ -212,6 +292,7 @@ class cluster {
     BOOST_REQUIRE(n.c);
     n.storage.crash();
     n.c.reset();
+    n.writing.reset();
     n.applied.clear();
   }
   // Power loss in the middle of a ready: the batch was written but never synced, so neither it
@@ -219,10 +300,7 @@ class cluster {
   void crash_mid_ready(node_id id) {
     node& n = nodes_.at(id);
     BOOST_REQUIRE(n.c);
-    if (n.c->has_ready()) {
-      ready r = n.c->take_ready();
-      n.storage.write(r.persist);
-    }
+    if (!n.writing && n.c->has_ready()) start_ready(n);
     crash(id);
   }
   void restart(node_id id) {
@@ -264,17 +342,20 @@ class cluster {
     return best;
   }
 
-  // Drives `id` to leadership through ticks alone: while this runs, vote requests from every
-  // other node are dropped, so only `id` can win (it must still earn its votes under the rules).
-  // Requires that no live leader keeps the others in its lease.
+  // Drives `id` to leadership through ticks alone: while this runs, (pre-)vote answers to every
+  // other candidate are dropped, so only `id` can win (it must still earn its votes under the
+  // rules; the others' requests still spread their terms). Requires that no live leader keeps
+  // the others in its lease.
   void elect(node_id id, uint64_t max_ms = 60000) {
     auto saved = drop_if;
     drop_if = [saved, id](const message& m) {
-      if ((m.type == msg_type::pre_vote || m.type == msg_type::vote) && m.from != id)
+      if ((m.type == msg_type::pre_vote_response || m.type == msg_type::vote_response) &&
+          m.to != id)
         return true;
       return saved && saved(m);
     };
-    for (uint64_t t = 0; t < max_ms && !is_leader(id); t += 10) tick_all(10);
+    for (uint64_t t = 0; t < max_ms && !is_leader(id); t += 10)
+      tick_all(10);
     drop_if = saved;
     BOOST_REQUIRE_MESSAGE(is_leader(id), "node " << id << " was not elected");
     // Let the no-op commit, so the new leader can serve reads and membership changes.
@@ -299,7 +380,8 @@ class cluster {
   std::vector<entry> log_of(node_id id) {
     const raft_log& l = (*this)[id].log();
     std::vector<entry> out;
-    for (index_t i = l.first_index(); i <= l.last_index(); ++i) out.push_back(l.at(i));
+    for (index_t i = l.first_index(); i <= l.last_index(); ++i)
+      out.push_back(l.at(i));
     return out;
   }
 
@@ -318,9 +400,8 @@ class cluster {
           if (x.at(i).term != y.at(i).term) continue;
           for (index_t j = lo; j <= i; ++j)
             BOOST_REQUIRE_MESSAGE(x.at(j) == y.at(j), "log matching broken at index "
-                                                          << j << " between nodes "
-                                                          << live[a]->id() << " and "
-                                                          << live[b]->id());
+                                                          << j << " between nodes " << live[a]->id()
+                                                          << " and " << live[b]->id());
           break;
         }
       }
@@ -342,8 +423,20 @@ class cluster {
         n.c->tick(now_ - n.epoch_ms);
         after_input(n);
       }
+      for (auto it = limbo_.begin(); it != limbo_.end();) {
+        if (coin(0.2)) {
+          queue_.push_back(std::move(*it));
+          it = limbo_.erase(it);
+        } else {
+          ++it;
+        }
+      }
       deliver_all();
     }
+  }
+
+  bool coin(double p) {
+    return p > 0 && std::uniform_real_distribution<double>(0, 1)(chaos_rng_) < p;
   }
 
   void deliver(const message& m) {
@@ -386,9 +479,9 @@ class cluster {
     // A new leader holds every entry committed so far (§5.4.3).
     for (const auto& [i, e] : committed_) {
       if (i <= c.log().offset().index) continue;  // inside its snapshot
-      BOOST_REQUIRE_MESSAGE(c.log().term_at(i) == e.term && c.log().at(i) == e,
-                            "leader " << n.id << " of term " << c.term()
-                                      << " lacks committed entry " << i);
+      BOOST_REQUIRE_MESSAGE(
+          c.log().term_at(i) == e.term && c.log().at(i) == e,
+          "leader " << n.id << " of term " << c.term() << " lacks committed entry " << i);
     }
   }
 
@@ -402,6 +495,9 @@ class cluster {
   std::set<std::pair<node_id, node_id>> dropped_links_;
   std::map<index_t, entry> committed_;
   std::map<term_t, node_id> leaders_;
+  chaos_opts chaos_;
+  std::mt19937_64 chaos_rng_;
+  std::vector<message> limbo_;  // delayed messages
 };
 
 }  // namespace aegis::raft::test
