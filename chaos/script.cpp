@@ -718,11 +718,13 @@ void parser::args_target(cursor& c, const token& kw, fault& f) {
 }
 
 // The leader cannot hand leadership to itself, so only an id or `follower` makes sense.
-// Membership changes name a fixed node: `leader` or `follower` would make a script's meaning
-// depend on timing in a way an operator never intends.
+// Membership changes name a fixed node, except that an operator may remove the current leader;
+// `follower` would make a script's meaning depend on timing in a way nobody intends.
 void parser::args_member(cursor& c, const token& kw, fault& f) {
-  const token t = c.take("a node id after " + quote(kw.text));
-  f.target = parse_node(t, {.leader = false, .follower = false}, quote(kw.text));
+  const bool remove = f.kind == fault_kind::remove_node;
+  const token t =
+      c.take((remove ? "a node id or leader after " : "a node id after ") + quote(kw.text));
+  f.target = parse_node(t, {.leader = remove, .follower = false}, quote(kw.text));
 }
 
 void parser::args_transfer(cursor& c, const token& kw, fault& f) {

@@ -699,7 +699,10 @@ BOOST_AUTO_TEST_CASE(membership_faults_name_a_fixed_node) {
   const script again = parse_ok(format_script(s));
   BOOST_TEST((again.faults[1].kind == fault_kind::add_node));
   BOOST_TEST(again.faults[1].target.id == 2u);
-  expect_error("duration 10s\nat 1s remove-node leader\n", 2, 19, "remove-node");
+  BOOST_TEST((parse_ok("duration 10s\nat 1s remove-node leader\n").faults[0].target.k ==
+              node_ref::kind::leader));
+  expect_error("duration 10s\nat 1s add-node leader\n", 2, 16, "add-node");
+  expect_error("duration 10s\nat 1s remove-node follower\n", 2, 19, "remove-node");
   expect_error("duration 10s\nat 1s for 2s add-node 3\n", 2, 7, "for");
   expect_error("duration 10s\nat 1s add-node 9\n", 2, 16, "9");
 }
