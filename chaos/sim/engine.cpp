@@ -13,7 +13,7 @@ engine::engine(const script& s, const config::raft_config& cfg, const sim_option
   for (uint32_t i = 1; i <= s.nodes; ++i) {
     nodes_[i].id = i;
     nodes_[i].rid = i;
-    slot_of_[i] = i;
+    bind(i, i);
     nodes_[i].fsync_us = s.fsync_us;
     start_node(nodes_[i]);
   }
@@ -36,12 +36,34 @@ void engine::schedule(event e) {
   std::push_heap(queue_.begin(), queue_.end(), later{});
 }
 
+// Events whose delay is the same for all of them (client timeouts) arrive in time order, so a
+// FIFO holds them instead of the heap; the next event is the earlier of the two fronts, in the
+// same (time, seq) order a single heap would give.
+void engine::schedule_in_order(event e) {
+  e.seq = next_seq_++;
+  AEGIS_ASSERT(fifo_.empty() || fifo_.back().at_us <= e.at_us);
+  fifo_.push_back(e);
+}
+
+bool engine::next_event(event& e) {
+  const bool heap_first =
+      !queue_.empty() && (fifo_.empty() || later{}(fifo_.front(), queue_.front()));
+  if (heap_first) {
+    std::pop_heap(queue_.begin(), queue_.end(), later{});
+    e = queue_.back();
+    queue_.pop_back();
+    return true;
+  }
+  if (fifo_.empty()) return false;
+  e = fifo_.front();
+  fifo_.pop_front();
+  return true;
+}
+
 run_summary engine::run() {
   const auto wall_start = std::chrono::steady_clock::now();
-  while (!queue_.empty()) {
-    std::pop_heap(queue_.begin(), queue_.end(), later{});
-    event e = std::move(queue_.back());
-    queue_.pop_back();
+  event e;
+  while (next_event(e)) {
     if (e.at_us > script_.duration_us) break;
     now_us_ = e.at_us;
     ++sum_.events;

@@ -2,6 +2,7 @@
 // (clients) and faults.cpp (chaos-script faults). Not a public interface: use simulator.hpp.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -130,6 +131,8 @@ class engine {
 
   // engine.cpp
   void schedule(event e);
+  void schedule_in_order(event e);
+  bool next_event(event& e);
   void dispatch(event& e);
   void start_node(sim_node& n);
   void crash(sim_node& n);
@@ -175,7 +178,8 @@ class engine {
   std::vector<sim_client> clients_;
   history history_;
   std::vector<uint32_t> op_client_;
-  std::vector<event> queue_;
+  std::vector<event> queue_;  // a binary heap ordered by `later`
+  std::deque<event> fifo_;    // events scheduled in time order (see schedule_in_order)
   slab<raft::message> messages_;
   slab<reply> replies_;
   uint64_t next_seq_ = 0;
@@ -188,11 +192,12 @@ class engine {
   raft::conf_state leader_conf_;  // the last configuration a leader used, for the timeline
   // Raft identity -> slot. A wiped node rejoins under a fresh identity (as etcd gives a re-added
   // member a new ID): its old one could otherwise vote twice in an old configuration.
-  std::map<raft::node_id, uint32_t> slot_of_;
+  std::vector<uint32_t> slot_of_;  // indexed by Raft id; 0: no such node
   raft::node_id next_rid_ = 101;
-  uint32_t slot(raft::node_id rid) const {
-    auto it = slot_of_.find(rid);
-    return it == slot_of_.end() ? 0 : it->second;
+  uint32_t slot(raft::node_id rid) const { return rid < slot_of_.size() ? slot_of_[rid] : 0; }
+  void bind(raft::node_id rid, uint32_t slot) {
+    if (slot_of_.size() <= rid) slot_of_.resize(rid + 1, 0);
+    slot_of_[rid] = slot;
   }
   run_summary sum_;
 };

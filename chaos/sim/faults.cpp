@@ -77,7 +77,7 @@ void engine::change_membership(const fault& f, sim_node& target) {
     target.storage = persistence::mem_storage{};
     target.joining = true;
     target.rid = rid;
-    slot_of_[rid] = target.id;
+    bind(rid, target.id);
     note("node " + std::to_string(target.id) + " wiped, rejoins as raft id " + std::to_string(rid));
     restart(target);
   }

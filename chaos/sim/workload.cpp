@@ -36,7 +36,8 @@ void engine::next_op(sim_client& c) {
             .kind = ev::request,
             .node = c.target,
             .arg = history_.size() - 1});
-  schedule({.at_us = now_us_ + load.timeout_us, .kind = ev::timeout, .arg = history_.size() - 1});
+  schedule_in_order(
+      {.at_us = now_us_ + load.timeout_us, .kind = ev::timeout, .arg = history_.size() - 1});
 }
 
 void engine::on_request(sim_node& n, uint64_t op_index) {
