@@ -8,8 +8,12 @@ void core::tick_election() {
   if (now_ms_ - election_reset_ms_ < election_timeout_ms_) return;
   if (conf_.is_voter(id_))
     campaign(false);
-  else
-    reset_election_timer();  // learners and removed nodes never campaign
+  else {
+    // Learners and removed nodes never campaign, but they stop vouching for a leader they no
+    // longer hear from (or they would keep refusing votes a new leader needs).
+    leader_ = no_node;
+    reset_election_timer();
+  }
 }
 
 void core::campaign(bool transfer) {

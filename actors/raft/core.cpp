@@ -78,13 +78,24 @@ core::core(node_id id, const config::raft_config& cfg, uint64_t seed, restore_st
 
 bool core::in_leader_lease() const {
   // §9.6/§4.2.3: a node that heard from a live leader within the minimum election timeout
-  // ignores (pre-)vote requests, so a rejoining node cannot depose a healthy leader.
-  return cfg_.check_quorum && leader_ != no_node &&
-         now_ms_ - election_reset_ms_ < cfg_.election_timeout_ms_min;
+  // ignores (pre-)vote requests, so a rejoining node cannot depose a healthy leader. So does a
+  // node that just voted for another candidate: a leader is about to announce itself, and a
+  // second election started before its first append arrives would only depose it.
+  if (!cfg_.check_quorum) return false;
+  const uint64_t lease = cfg_.election_timeout_ms_min;
+  const bool heard_leader = leader_ != no_node && now_ms_ - election_reset_ms_ < lease;
+  const bool just_voted =
+      role_ == role::follower && vote_granted_ms_ && now_ms_ - *vote_granted_ms_ < lease;
+  return heard_leader || just_voted;
 }
 
 void core::step(const message& m) {
   const bool vote_req = m.type == msg_type::pre_vote || m.type == msg_type::vote;
+  // A removed server that never learned of its removal times out and campaigns; its requests
+  // would raise everyone's term and depose the leader again and again (thesis §4.2.3). Its
+  // (pre-)vote requests are ignored here, as etcd's transport drops a removed member's traffic.
+  // Ignoring a vote is always safe. A node with no configuration yet (joining) filters nothing.
+  if (vote_req && !conf_.voters.empty() && !conf_.is_member(m.from)) return;
   if (m.term > term_) {
     if (vote_req && !m.transfer && in_leader_lease()) return;
     const bool keep_term =
@@ -135,6 +146,7 @@ void core::handle_vote_request(const message& m) {
   r.term = (granted && pre) ? m.term : term_;
   if (granted && !pre) {
     vote_ = m.from;
+    vote_granted_ms_ = now_ms_;
     reset_election_timer();
   }
   send(std::move(r));
@@ -301,6 +313,7 @@ ready core::take_ready() {
     bytes += payload_bytes(log_.at(i));
     applying_to_ = i;
   }
+  outstanding_applying_to_ = applying_to_;
   r.committed = sealed<committed_entry>(std::move(committed), seq);
   r.messages = sealed<message>(std::move(msgs_), seq);
   msgs_.clear();
@@ -313,7 +326,7 @@ void core::advance(const durable& d) {
   AEGIS_ASSERT(outstanding_seq_ != 0 && d.seq() >= outstanding_seq_);
   outstanding_seq_ = 0;
   log_.mark_durable();
-  applied_ = std::max(applied_, applying_to_);
+  applied_ = std::max(applied_, outstanding_applying_to_);
   // The leader counts its own log toward commit only once it is durable.
   if (role_ == role::leader && maybe_commit()) after_commit();
 }
@@ -324,7 +337,7 @@ void core::check_invariants() const {
   log_.check_invariants();
   AEGIS_ASSERT(applied_ <= applying_to_ && applying_to_ <= commit_);
   AEGIS_ASSERT(commit_ <= log_.last_index());
-  AEGIS_ASSERT(log_.offset().index <= applied_);
+  AEGIS_ASSERT(log_.offset().index <= applying_to_);
   AEGIS_ASSERT(role_ != role::leader || leader_ == id_);
   AEGIS_ASSERT(role_ != role::leader || vote_ == id_);
   AEGIS_ASSERT(role_ == role::leader || prs_.empty());

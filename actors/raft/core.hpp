@@ -67,9 +67,11 @@ class core {
   core(node_id id, const config::raft_config& cfg, uint64_t seed, restore_state rs);
 
   // ---- inputs ----
+  // Time passes only here. A host ticks at every deadline (next_deadline_ms) and also right
+  // before every other input, so that timers (election reset, leader liveness, transfer start)
+  // measure from when the input really arrived. Ticking more often is harmless.
   void tick(uint64_t now_ms);
-  // The earliest time at which tick() would act (heartbeat, election or check-quorum due). A host
-  // may tick only then; ticking more often is harmless.
+  // The earliest time at which tick() would act (heartbeat, election or check-quorum due).
   uint64_t next_deadline_ms() const;
   void step(const message& m);
   result propose(std::string data);
@@ -183,16 +185,18 @@ class core {
   // ---- volatile state ----
   role role_ = role::follower;
   node_id leader_ = no_node;
-  index_t applied_ = 0;      // entries <= applied_ were handed to the host and advanced
-  index_t applying_to_ = 0;  // entries <= this were handed out (applied_ after advance)
-  conf_state conf_;          // the latest configuration in the log (used as soon as appended)
+  index_t applied_ = 0;                  // entries <= applied_ were handed to the host and advanced
+  index_t applying_to_ = 0;              // entries <= this were handed out (applied_ after advance)
+  index_t outstanding_applying_to_ = 0;  // applying_to_ when the outstanding ready was taken
+  conf_state conf_;  // the latest configuration in the log (used as soon as appended)
   std::pair<index_t, conf_state> conf_base_;  // the configuration in force at the log start
   std::vector<std::pair<index_t, conf_state>> conf_history_;  // conf entries in the log
   std::optional<snapshot> snapshot_;  // the latest snapshot (sent to lagging followers)
 
   // ---- time (ms, from tick) ----
   uint64_t now_ms_ = 0;
-  bool ticked_ = false;               // false until the first tick: the election timer starts then
+  bool ticked_ = false;  // false until the first tick: the election timer starts then
+  std::optional<uint64_t> vote_granted_ms_;  // when this node last voted for another candidate
   uint64_t election_reset_ms_ = 0;    // last time we heard from a leader, voted, or campaigned
   uint64_t election_timeout_ms_ = 0;  // randomized in [min, max] at every reset
   uint64_t heartbeat_sent_ms_ = 0;    // leader: last heartbeat round

@@ -77,6 +77,7 @@ void core::handle_heartbeat(const message& m) {
 
 void core::handle_snapshot_chunk(const message& m) {
   message r{.type = msg_type::snapshot_response, .to = m.from};
+  r.snap_meta.index = m.snap_meta.index;  // which transfer this answers
   if (m.snap_meta.index <= commit_) {
     // We already hold everything it covers.
     r.index = commit_;
@@ -84,7 +85,9 @@ void core::handle_snapshot_chunk(const message& m) {
     send(std::move(r));
     return;
   }
-  if (m.snap_offset == 0) incoming_ = snapshot{m.snap_meta, {}};
+  // Offset 0 starts a transfer, unless it is a late copy of the first chunk of the one under way.
+  if (m.snap_offset == 0 && (!incoming_ || incoming_->meta != m.snap_meta))
+    incoming_ = snapshot{m.snap_meta, {}};
   if (!incoming_ || incoming_->meta != m.snap_meta || m.snap_offset > incoming_->data.size()) {
     r.reject = true;  // a chunk of another snapshot or after a gap: start over
     send(std::move(r));
@@ -115,7 +118,9 @@ void core::install_snapshot(snapshot s) {
   conf_history_.clear();
   on_log_changed(meta.index + 1);
   commit_ = std::max(commit_, meta.index);
-  applied_ = applying_to_ = meta.index;
+  // Entries up to the snapshot are handed over (as the snapshot, in the next ready), but not
+  // applied until the host has restored it: advance() of that ready moves applied_.
+  applying_to_ = meta.index;
   compact_to_ = log_offset{meta.index, meta.term};  // storage drops what the snapshot covers
   snapshot_ = s;
   snap_to_write_ = s;

@@ -69,7 +69,10 @@ void core::step_leader(const message& m) {
   auto it = prs_.find(m.from);
   if (it == prs_.end()) return;  // not (or no longer) a member
   progress& pr = it->second;
-  pr.last_active_ms = now_ms_;
+  // Check-quorum counts answers to this leader's own messages only, not stray (pre-)vote replies.
+  if (m.type == msg_type::append_response || m.type == msg_type::heartbeat_response ||
+      m.type == msg_type::snapshot_response)
+    pr.last_active_ms = now_ms_;
   switch (m.type) {
     case msg_type::append_response:
       if (m.reject)
@@ -136,6 +139,8 @@ void core::handle_heartbeat_response(const message& m, progress& pr) {
 }
 
 void core::handle_snapshot_response(const message& m, progress& pr) {
+  // An answer about another snapshot than the one being sent is stale.
+  if (pr.st == progress::state::snapshot && m.snap_meta.index != pr.snapshot_index) return;
   if (pr.st != progress::state::snapshot) {
     if (m.snap_done && !m.reject && pr.update(m.index) && maybe_commit()) after_commit();
     return;
@@ -250,7 +255,10 @@ bool core::maybe_commit() {
   const index_t n = match[conf_.quorum() - 1];
   if (n <= commit_ || log_.term_at(n) != term_) return false;
   for (index_t i = commit_ + 1; i <= n; ++i) {
-    const uint64_t b = payload_bytes(log_.at(i));
+    // Only what propose() counted: this term's commands.
+    const entry& e = log_.at(i);
+    if (e.type != entry_type::command || e.term != term_) continue;
+    const uint64_t b = payload_bytes(e);
     uncommitted_bytes_ = uncommitted_bytes_ > b ? uncommitted_bytes_ - b : 0;
   }
   commit_to(n);

@@ -87,7 +87,8 @@ enum class msg_type : uint8_t {
   vote_response,        // reject
   append,               // index/log_term: entry before `entries`; commit: leader's commit;
                         // context = 1: a commit notice (no entries, at the known match), which
-                        // the follower answers only if it rejects it
+                        // the follower does not acknowledge (it can only reject it, or answer
+                        // with its commit index when the notice is below it)
   append_response,      // !reject: index = last entry now matching; reject: index = the rejected
                         // prev index, reject_hint/hint_term = where the leader should retry
   heartbeat,            // commit: min(leader commit, follower match); context: read-index round

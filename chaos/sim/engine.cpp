@@ -91,7 +91,8 @@ void engine::dispatch(event& e) {
         const raft::message& m = messages_.at(uint32_t(e.arg));
         trace_.add_u64(uint64_t(m.type) | m.from << 8 | m.to << 16);
         trace_.add_u64(m.term ^ m.index << 20);
-        n->core->step(m);  // m may dangle after this: pump() can grow the slab
+        n->core->tick(clock_ms(*n));  // the core's clock moves before every input
+        n->core->step(m);             // m may dangle after this: pump() can grow the slab
         after_step(*n);
         pump(*n);
       }

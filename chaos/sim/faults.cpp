@@ -57,6 +57,7 @@ void engine::change_membership(const fault& f, sim_node& target) {
     note("membership change skipped: no leader");
     return;
   }
+  l->core->tick(clock_ms(*l));
   const bool add = f.kind == fault_kind::add_node;
   // A node is added back wiped, under a fresh identity; one still in the leader's configuration
   // is left alone (replacing a member's disk starts with remove-node).
@@ -161,6 +162,7 @@ void engine::fire(const fault& f) {
     }
     case fault_kind::transfer_leader:
       if (sim_node* l = leader()) {
+        l->core->tick(clock_ms(*l));
         l->core->transfer_leadership(targets[0]->rid);
         after_step(*l);
         pump(*l);

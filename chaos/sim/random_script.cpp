@@ -126,16 +126,20 @@ script random_script(uint64_t seed, int64_t duration_us) {
   load.keys = uint32_t(rng.between(1, 6));
   load.timeout_us = int64_t(rng.between(500, 3001)) * 1000;
   s.load = load;
-  // Faults through the middle of the run; the last seconds are quiet so the cluster can settle.
-  for (int64_t t = int64_t(rng.between(500, 2001)) * 1000; t < duration_us - 3'000'000;
+  // Faults through the middle of the run; from quiet_at every fault is undone and the cluster
+  // must serve clients again (the sweep checks liveness there).
+  const int64_t quiet_at = duration_us - 4'000'000;
+  for (int64_t t = int64_t(rng.between(500, 2001)) * 1000; t < quiet_at;
        t += int64_t(rng.between(700, 3001)) * 1000) {
     s.faults.push_back(random_fault(rng, s.nodes, t));
+    fault& f = s.faults.back();
+    if (f.for_us && f.at_us + *f.for_us > quiet_at)
+      f.for_us = std::max<int64_t>(1000, quiet_at - f.at_us);
     if (s.faults.back().kind == fault_kind::remove_node) {
       // Wipe the removed node and bring it back a little later, as an operator would.
       fault back = s.faults.back();
       back.kind = fault_kind::add_node;
-      back.at_us =
-          std::min<int64_t>(t + int64_t(rng.between(500, 4001)) * 1000, duration_us - 3'000'000);
+      back.at_us = std::min<int64_t>(t + int64_t(rng.between(500, 4001)) * 1000, quiet_at);
       s.faults.push_back(back);
     }
   }
@@ -143,12 +147,12 @@ script random_script(uint64_t seed, int64_t duration_us) {
                    [](const fault& a, const fault& b) { return a.at_us < b.at_us; });
   fault heal;
   heal.kind = fault_kind::heal;
-  heal.at_us = duration_us - 3'000'000;
+  heal.at_us = quiet_at;
   s.faults.push_back(heal);
   fault restart;
   restart.kind = fault_kind::restart;
   restart.target = {node_ref::kind::all, 0, {}};
-  restart.at_us = duration_us - 3'000'000;
+  restart.at_us = quiet_at;
   s.faults.push_back(restart);
   return s;
 }

@@ -69,9 +69,10 @@ run_summary engine::finish() {
       op.status = op_status::unknown;
       op.return_us = never;
     }
-    if (op.status == op_status::ok)
+    if (op.status == op_status::ok) {
       ++r.ops_ok;
-    else if (op.status == op_status::fail)
+      r.last_ok_us = std::max(r.last_ok_us, op.return_us);
+    } else if (op.status == op_status::fail)
       ++r.ops_fail;
     else
       ++r.ops_unknown;

@@ -44,6 +44,7 @@ struct run_summary {
   uint64_t messages_sent = 0, messages_lost = 0;
   uint64_t snapshots_installed = 0;
   uint64_t ops_ok = 0, ops_fail = 0, ops_unknown = 0;
+  int64_t last_ok_us = -1;  // when the last successful client operation returned (-1: none)
   uint64_t events = 0;
   std::vector<std::string> violations;  // safety invariants broken (empty: none)
   lin_result linearizability;

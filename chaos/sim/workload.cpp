@@ -43,6 +43,7 @@ void engine::next_op(sim_client& c) {
 void engine::on_request(sim_node& n, uint64_t op_index) {
   const operation& op = history_[op_index];
   raft::core& c = *n.core;
+  c.tick(clock_ms(n));  // the core's clock moves before every input
   raft::result r;
   if (op.kind == op_kind::get) {
     r = c.read_index(op_index);

@@ -37,6 +37,14 @@ BOOST_AUTO_TEST_CASE(random_seeds_have_zero_violations) {
     ops += r.ops_ok;
     leader_changes += r.leader_changes;
     snapshots += r.snapshots_installed;
+    // Liveness: every fault is undone 4 s before the end, so clients must be served again.
+    if (r.last_ok_us < s.duration_us - 2'000'000) {
+      BOOST_ERROR("seed " << seed << ": no client operation succeeded in the last 2 s after "
+                          << "every fault was undone\n"
+                          << sim::format_summary(r, true) << "replay: ./aegis sim fuzz --start "
+                          << seed << " --seeds 1");
+      continue;
+    }
     if (r.passed()) {
       ++passed;
       continue;

@@ -1799,3 +1799,59 @@ BOOST_AUTO_TEST_CASE(bad_input_propose_on_follower_gets_not_leader_with_hint) {
   BOOST_TEST((r2.code == status_code::not_leader));
   BOOST_TEST(r2.leader_hint == no_node);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The host contract around snapshots and removed servers.
+
+namespace {
+message snapshot_from(node_id leader, term_t term, index_t index, const conf_state& conf) {
+  message m{.type = msg_type::snapshot_chunk, .from = leader, .to = 1, .term = term};
+  m.snap_meta = {index, term, conf};
+  m.snap_data = "state at " + std::to_string(index);
+  m.snap_done = true;
+  return m;
+}
+}  // namespace
+
+// "the state machine is restored from the snapshot" (§7): applied() is the host's promise that a
+// read at that index sees the state, so it must not reach the snapshot index before the ready
+// that carries the snapshot to restore has been advanced, even when the last chunk arrives while
+// an earlier ready is still being persisted.
+BOOST_AUTO_TEST_CASE(s7_applied_reaches_snapshot_index_only_after_restore_is_advanced) {
+  const conf_state conf{{1, 2, 3}, {}};
+  persistence::mem_storage st;
+  core c(1, test_config(), 7, restore_state::bootstrap(conf));
+  c.tick(0);
+  ready r1 = c.take_ready();  // the bootstrap write, still in flight
+  st.write(std::move(r1.persist));
+  c.step(snapshot_from(2, 2, 50, conf));
+  const durable d1 = st.sync();
+  c.advance(d1);
+  BOOST_TEST(c.applied() < 50u);  // the host has not restored anything yet
+  BOOST_REQUIRE(c.has_ready());
+  ready r2 = c.take_ready();
+  BOOST_REQUIRE(r2.restore.has_value());
+  BOOST_TEST(r2.restore->meta.index == 50u);
+  st.write(std::move(r2.persist));
+  c.advance(st.sync());
+  BOOST_TEST(c.applied() == 50u);
+  c.check_invariants();
+}
+
+// §4.2.3: "removed servers (those not in Cnew) can disrupt the cluster ... they will time out and
+// start new elections". Their (pre-)vote requests are ignored, so the term does not move; a
+// member's request at a higher term still does.
+BOOST_AUTO_TEST_CASE(s4_2_3_removed_server_cannot_raise_the_term) {
+  config::raft_config cfg = test_config();
+  cfg.pre_vote = false;
+  cfg.check_quorum = false;
+  core c(1, cfg, 7, restore_state::bootstrap(conf_state{{1, 2, 3}, {}}));
+  c.tick(0);
+  message v{.type = msg_type::vote, .from = 9, .to = 1, .term = 5, .index = 100, .log_term = 4};
+  c.step(v);
+  BOOST_TEST(c.term() == 1u);
+  v.from = 3;
+  c.step(v);
+  BOOST_TEST(c.term() == 5u);
+  BOOST_TEST(c.vote() == 3u);
+}
