@@ -103,7 +103,10 @@ void core::step(const message& m) {
     if (!keep_term) {
       const bool from_leader = m.type == msg_type::append || m.type == msg_type::heartbeat ||
                                m.type == msg_type::snapshot_chunk;
-      become_follower(m.term, from_leader ? m.from : no_node);
+      // Figure 2: only a leader's message or a granted vote resets the election timer. A vote
+      // request at a higher term that we may refuse must not: a candidate with a stale log would
+      // otherwise keep every up-to-date node from ever timing out and winning.
+      become_follower(m.term, from_leader ? m.from : no_node, /*reset_timer=*/!vote_req);
     }
   } else if (m.term < term_) {
     // A stale leader learns our term from the answer and steps down; a stale pre-candidate
@@ -158,7 +161,7 @@ void core::send(message m) {
   msgs_.push_back(std::move(m));
 }
 
-void core::become_follower(term_t term, node_id leader) {
+void core::become_follower(term_t term, node_id leader, bool reset_timer) {
   if (role_ == role::leader) fail_pending_reads();
   if (term > term_) {
     term_ = term;
@@ -170,7 +173,7 @@ void core::become_follower(term_t term, node_id leader) {
   votes_.clear();
   transfer_target_ = no_node;
   append_broadcast_ = commit_broadcast_ = read_broadcast_ = false;
-  reset_election_timer();
+  if (reset_timer) reset_election_timer();
 }
 
 void core::reset_election_timer() {

@@ -118,7 +118,7 @@ class core {
 
   // core.cpp: shared machinery
   void send(message m);
-  void become_follower(term_t term, node_id leader);
+  void become_follower(term_t term, node_id leader, bool reset_timer = true);
   void reset_election_timer();
   void commit_to(index_t index);
   void on_log_changed(index_t from);

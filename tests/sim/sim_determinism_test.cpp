@@ -66,7 +66,13 @@ BOOST_AUTO_TEST_CASE(every_bundled_script_is_safe_and_linearizable) {
     BOOST_TEST_CONTEXT(f.path().filename().string()) {
       BOOST_TEST(r.violations.empty());
       BOOST_TEST((r.linearizability.verdict == lin_verdict::linearizable));
-      BOOST_TEST(r.ops_ok > 0u);
+      if (f.path().filename() == "election_storm.chaos") {
+        // The storm is the point of that script: terms climb and almost nothing commits.
+        BOOST_TEST(r.max_term > 20u);
+        BOOST_TEST(r.availability < 0.5);
+      } else {
+        BOOST_TEST(r.ops_ok > 0u);
+      }
       BOOST_TEST(r.leader_changes >= 1u);
     }
   }
