@@ -285,7 +285,7 @@ void engine::apply_entry(sim_node& n, const raft::entry& e) {
     commit_latencies_us_.push_back(now_us_ - w->second.proposed_us);
   }  // else: another entry took its slot, so it can never commit: a definite failure
   n.writes.erase(w);
-  respond(n, rep);
+  respond(rep);
 }
 
 void engine::handle_read_states(sim_node& n, const std::vector<raft::read_state>& rs) {
@@ -295,7 +295,7 @@ void engine::handle_read_states(sim_node& n, const std::vector<raft::read_state>
     const uint64_t op = it->second;
     n.read_contexts.erase(it);
     if (!s.ok)
-      respond(n, {.op = op, .status = op_status::fail});
+      respond({.op = op, .status = op_status::fail});
     else
       n.reads.emplace(s.index, op);
   }
@@ -307,7 +307,7 @@ void engine::serve_reads(sim_node& n) {
   while (!n.reads.empty() && n.reads.begin()->first <= applied) {
     const uint64_t op = n.reads.begin()->second;
     n.reads.erase(n.reads.begin());
-    respond(n, {.op = op, .status = op_status::ok, .output = n.sm.get(history_[op].key)});
+    respond({.op = op, .status = op_status::ok, .output = n.sm.get(history_[op].key)});
   }
 }
 

@@ -155,7 +155,7 @@ class engine {
   // workload.cpp
   void next_op(sim_client& c);
   void on_request(sim_node& n, uint64_t op);
-  void respond(sim_node& n, reply r);
+  void respond(reply r);  // the answer travels back to the client with network latency
   void on_reply(const reply& r);
   void on_timeout(uint64_t op);
   void settle(sim_client& c, uint64_t op);

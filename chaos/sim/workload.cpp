@@ -60,15 +60,14 @@ void engine::on_request(sim_node& n, uint64_t op_index) {
     if (r.ok()) n.writes[r.index] = {r.term, op_index, now_us_};
   }
   if (!r.ok()) {
-    respond(n, {.op = op_index, .status = op_status::fail, .leader_hint = slot(r.leader_hint)});
+    respond({.op = op_index, .status = op_status::fail, .leader_hint = slot(r.leader_hint)});
     return;
   }
   after_step(n);
   pump(n);
 }
 
-void engine::respond(sim_node& n, reply r) {
-  (void)n;
+void engine::respond(reply r) {
   schedule({.at_us = now_us_ + one_way(script_.network, rng_),
             .kind = ev::respond,
             .arg = replies_.put(std::move(r), 1)});
