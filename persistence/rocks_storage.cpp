@@ -1,0 +1,192 @@
+#include "persistence/rocks_storage.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+
+namespace aegis::persistence {
+
+namespace {
+
+// Keys. Entries sort by index because the index is stored big-endian.
+const std::string k_identity = "m:id";
+const std::string k_hard_state = "m:hs";
+const std::string k_offset = "m:off";
+const std::string k_snapshot = "m:snap";
+const std::string k_entry_prefix = "e:";
+
+std::string entry_key(raft::index_t i) {
+  std::string k = k_entry_prefix;
+  for (int s = 56; s >= 0; s -= 8)
+    k.push_back(static_cast<char>((i >> s) & 0xff));
+  return k;
+}
+
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+// Reads a little-endian u64 at `pos`; false if the value is too short.
+bool get_u64(std::string_view in, size_t& pos, uint64_t& v) {
+  if (pos > in.size() || in.size() - pos < 8) return false;
+  v = 0;
+  for (int i = 0; i < 8; ++i)
+    v |= uint64_t(static_cast<uint8_t>(in[pos + i])) << (8 * i);
+  pos += 8;
+  return true;
+}
+
+std::string encode_entry(const raft::entry& e) {
+  std::string v;
+  put_u64(v, e.term);
+  v.push_back(static_cast<char>(e.type));
+  v += e.data;
+  return v;
+}
+
+bool decode_entry(std::string_view v, raft::index_t index, raft::entry& e) {
+  size_t pos = 0;
+  if (!get_u64(v, pos, e.term) || pos >= v.size() || static_cast<uint8_t>(v[pos]) > 2) return false;
+  e.index = index;
+  e.type = static_cast<raft::entry_type>(v[pos]);
+  e.data.assign(v.substr(pos + 1));
+  return true;
+}
+
+std::string encode_snapshot(const raft::snapshot& s) {
+  std::string v;
+  put_u64(v, s.meta.index);
+  put_u64(v, s.meta.term);
+  const std::string conf = raft::encode_conf(s.meta.conf);
+  put_u64(v, conf.size());
+  v += conf;
+  v += s.data;
+  return v;
+}
+
+bool decode_snapshot(std::string_view v, raft::snapshot& s) {
+  size_t pos = 0;
+  uint64_t conf_len = 0;
+  if (!get_u64(v, pos, s.meta.index) || !get_u64(v, pos, s.meta.term) ||
+      !get_u64(v, pos, conf_len) || conf_len > v.size() - pos)
+    return false;
+  if (!raft::decode_conf(std::string(v.substr(pos, conf_len)), s.meta.conf)) return false;
+  s.data.assign(v.substr(pos + conf_len));
+  return true;
+}
+
+storage_error corrupt(const std::string& dir, const std::string& key) {
+  return {"data dir " + dir + " is corrupt: key '" + key +
+          "' does not decode; refusing to start rather than guess"};
+}
+
+}  // namespace
+
+rocks_storage::rocks_storage(std::unique_ptr<rocksdb::DB> db, std::string dir)
+    : db_(std::move(db)), staged_(std::make_unique<rocksdb::WriteBatch>()), dir_(std::move(dir)) {}
+
+rocks_storage::~rocks_storage() = default;
+
+std::variant<std::unique_ptr<rocks_storage>, storage_error> rocks_storage::open(
+    const std::string& dir, raft::node_id id, mode m) {
+  const bool present = std::filesystem::exists(std::filesystem::path(dir) / "CURRENT");
+  if (m == mode::existing && !present)
+    return storage_error{"data dir " + dir + " holds no AEGIS data (missing or wiped): a member " +
+                         "must not rejoin with an empty log under its old identity; remove it " +
+                         "from the cluster and add it back as a new member"};
+  rocksdb::Options options;
+  options.create_if_missing = m == mode::create;
+  options.paranoid_checks = true;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status st = rocksdb::DB::Open(options, dir, &raw);
+  if (!st.ok()) return storage_error{"cannot open data dir " + dir + ": " + st.ToString()};
+  std::unique_ptr<rocksdb::DB> db(raw);
+  std::string value;
+  const rocksdb::Status got = db->Get(rocksdb::ReadOptions(), k_identity, &value);
+  std::string want;
+  put_u64(want, id);
+  if (m == mode::create) {
+    if (got.ok())
+      return storage_error{"data dir " + dir + " already holds a node; a new member needs an " +
+                           "empty dir"};
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    db->Put(sync, k_identity, want);
+  } else if (!got.ok() || value != want) {
+    return storage_error{"data dir " + dir + " belongs to " +
+                         (got.ok() ? std::string("another node") : std::string("no node")) +
+                         ", not node " + std::to_string(id)};
+  }
+  return std::unique_ptr<rocks_storage>(new rocks_storage(std::move(db), dir));
+}
+
+// Stages one batch in the order persist_batch documents: snapshot, compaction, log, hard state.
+void rocks_storage::write(raft::persist_batch b) {
+  AEGIS_ASSERT(b.seq > last_seq_);
+  last_seq_ = b.seq;
+  if (b.snap) staged_->Put(k_snapshot, encode_snapshot(*b.snap));
+  if (b.compact_to) {
+    staged_->DeleteRange(entry_key(0), entry_key(b.compact_to->index + 1));
+    std::string off;
+    put_u64(off, b.compact_to->index);
+    put_u64(off, b.compact_to->term);
+    staged_->Put(k_offset, off);
+  }
+  if (b.log.truncate_from) staged_->DeleteRange(entry_key(*b.log.truncate_from), entry_key(~0ull));
+  for (const auto& e : b.log.entries)
+    staged_->Put(entry_key(e.index), encode_entry(e));
+  if (b.hs) {
+    std::string hs;
+    put_u64(hs, b.hs->term);
+    put_u64(hs, b.hs->vote);
+    put_u64(hs, b.hs->commit);
+    staged_->Put(k_hard_state, hs);
+  }
+}
+
+// One write with sync=true for everything staged: the group commit's single fsync.
+void rocks_storage::do_sync() {
+  if (staged_->Count() == 0) return;
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  const rocksdb::Status st = db_->Write(sync, staged_.get());
+  // A failed fsync leaves the node unable to keep its promises: stop rather than continue.
+  AEGIS_ASSERT(st.ok());
+  staged_->Clear();
+}
+
+std::variant<raft::restore_state, storage_error> rocks_storage::restore() const {
+  raft::restore_state rs;
+  std::string v;
+  size_t pos = 0;
+  if (db_->Get(rocksdb::ReadOptions(), k_hard_state, &v).ok() &&
+      !(get_u64(v, pos, rs.hs.term) && get_u64(v, pos, rs.hs.vote) &&
+        get_u64(v, pos, rs.hs.commit)))
+    return corrupt(dir_, k_hard_state);
+  pos = 0;
+  if (db_->Get(rocksdb::ReadOptions(), k_offset, &v).ok() &&
+      !(get_u64(v, pos, rs.offset.index) && get_u64(v, pos, rs.offset.term)))
+    return corrupt(dir_, k_offset);
+  if (db_->Get(rocksdb::ReadOptions(), k_snapshot, &v).ok()) {
+    raft::snapshot s;
+    if (!decode_snapshot(v, s)) return corrupt(dir_, k_snapshot);
+    rs.snap = std::move(s);
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(entry_key(rs.offset.index + 1)); it->Valid(); it->Next()) {
+    const std::string key = it->key().ToString();
+    if (key.rfind(k_entry_prefix, 0) != 0) break;
+    const raft::index_t expect = rs.offset.index + rs.entries.size() + 1;
+    raft::entry e;
+    if (key != entry_key(expect) || !decode_entry(it->value().ToString(), expect, e))
+      return corrupt(dir_, "entry " + std::to_string(expect));
+    rs.entries.push_back(std::move(e));
+  }
+  rs.applied = rs.snap ? rs.snap->meta.index : 0;
+  rs.durable = true;
+  return rs;
+}
+
+}  // namespace aegis::persistence
