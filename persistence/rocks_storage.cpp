@@ -5,9 +5,14 @@
 
 #include <filesystem>
 
+#include "actors/raft/bytes.hpp"
+
 namespace aegis::persistence {
 
 namespace {
+
+using raft::get_u64;
+using raft::put_u64;
 
 // Keys. Entries sort by index because the index is stored big-endian.
 const std::string k_identity = "m:id";
@@ -21,21 +26,6 @@ std::string entry_key(raft::index_t i) {
   for (int s = 56; s >= 0; s -= 8)
     k.push_back(static_cast<char>((i >> s) & 0xff));
   return k;
-}
-
-void put_u64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i)
-    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-// Reads a little-endian u64 at `pos`; false if the value is too short.
-bool get_u64(std::string_view in, size_t& pos, uint64_t& v) {
-  if (pos > in.size() || in.size() - pos < 8) return false;
-  v = 0;
-  for (int i = 0; i < 8; ++i)
-    v |= uint64_t(static_cast<uint8_t>(in[pos + i])) << (8 * i);
-  pos += 8;
-  return true;
 }
 
 std::string encode_entry(const raft::entry& e) {

@@ -1,5 +1,7 @@
 #include "actors/raft/types.hpp"
 
+#include "actors/raft/bytes.hpp"
+
 #include <algorithm>
 
 namespace aegis::raft {
@@ -13,20 +15,6 @@ bool conf_state::is_learner(node_id id) const {
 }
 
 namespace {
-
-void put_u64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i)
-    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-bool get_u64(const std::string& in, size_t& pos, uint64_t& v) {
-  if (pos > in.size() || in.size() - pos < 8) return false;
-  v = 0;
-  for (int i = 0; i < 8; ++i)
-    v |= uint64_t(static_cast<uint8_t>(in[pos + i])) << (8 * i);
-  pos += 8;
-  return true;
-}
 
 bool get_ids(const std::string& in, size_t& pos, std::vector<node_id>& ids) {
   uint64_t n = 0;
