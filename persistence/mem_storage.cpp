@@ -14,7 +14,6 @@ void mem_storage::write(raft::persist_batch b) {
 void mem_storage::do_sync() {
   for (const auto& b : pending_)
     apply(synced_, b);
-  if (!pending_.empty()) ++syncs_;
   pending_.clear();
 }
 

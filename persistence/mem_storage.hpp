@@ -32,8 +32,6 @@ class mem_storage final : public raft::stable_storage {
   // in-memory state machine, which restarts from the snapshot).
   raft::restore_state restore() const;
   const image& synced() const { return synced_; }
-  bool has_unsynced() const { return !pending_.empty(); }
-  uint64_t syncs() const { return syncs_; }
 
  protected:
   void do_sync() override;
@@ -45,7 +43,6 @@ class mem_storage final : public raft::stable_storage {
   image synced_;
   std::vector<raft::persist_batch> pending_;
   uint64_t last_seq_ = 0;
-  uint64_t syncs_ = 0;
 };
 
 }  // namespace aegis::persistence

@@ -60,16 +60,4 @@ void progress::become_snapshot(index_t snap_index) {
   inflight.clear();
 }
 
-const char* to_string(progress::state s) {
-  switch (s) {
-    case progress::state::probe:
-      return "probe";
-    case progress::state::replicate:
-      return "replicate";
-    case progress::state::snapshot:
-      return "snapshot";
-  }
-  return "?";
-}
-
 }  // namespace aegis::raft

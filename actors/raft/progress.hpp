@@ -39,6 +39,4 @@ struct progress {
   void become_snapshot(index_t snap_index);
 };
 
-const char* to_string(progress::state s);
-
 }  // namespace aegis::raft

@@ -122,6 +122,8 @@ struct message {
   uint64_t snap_offset = 0;
   std::string snap_data{};
   bool snap_done = false;
+
+  friend bool operator==(const message&, const message&) = default;
 };
 
 // Bytes of entry payload, for flow-control accounting.

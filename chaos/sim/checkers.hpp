@@ -38,7 +38,6 @@ class invariant_checker {
 
   bool ok() const { return violations_.empty(); }
   const std::vector<std::string>& violations() const { return violations_; }
-  size_t committed_entries() const { return committed_count_; }
 
  private:
   struct slot {
@@ -59,7 +58,6 @@ class invariant_checker {
   // and the one applied there.
   std::vector<std::vector<slot>> slots_;
   std::vector<committed> committed_;
-  size_t committed_count_ = 0;
   std::vector<std::string> violations_;
 };
 
