@@ -83,7 +83,7 @@ std::optional<std::string> set_field(raft_config& c, std::string_view key, std::
 std::string get_field(const raft_config& c, const field& f) {
   return std::visit(
       [&](auto member) -> std::string {
-        using T = std::remove_reference_t<decltype(c.*member)>;
+        using T = std::remove_cvref_t<decltype(c.*member)>;
         if constexpr (std::is_same_v<T, bool>)
           return c.*member ? "true" : "false";
         else

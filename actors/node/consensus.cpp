@@ -1,0 +1,366 @@
+#include "actors/node/consensus.hpp"
+
+#include <google/protobuf/io/coded_stream.h>
+
+#include <chrono>
+#include <iostream>
+#include <map>
+
+#include "actors/node/log_actor.hpp"
+#include "actors/node/peer_link.hpp"
+#include "actors/node/state_machine.hpp"
+#include "protocol/command.pb.h"
+#include "protocol/raft_codec.hpp"
+
+namespace aegis::node {
+
+namespace {
+
+struct pending_write {
+  raft::term_t term = 0;
+  reply_ptr reply;
+  uint64_t deadline_ms = 0;
+};
+
+struct pending_read {
+  std::string request;  // serialized RangeRequest
+  reply_ptr reply;
+  uint64_t deadline_ms = 0;
+};
+
+struct consensus_state {
+  config::node_config cfg;
+  std::unique_ptr<raft::core> core;
+  log_actor log;
+  state_machine_actor sm;
+  std::map<raft::node_id, peer_link_actor> links;
+  std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now();
+  bool persisting = false;                        // a ready is with the log actor
+  std::map<raft::index_t, pending_write> writes;  // proposed here, waiting to apply
+  std::map<uint64_t, pending_read> reads;         // by ReadIndex context
+  uint64_t next_read_ctx = 1;
+  std::map<uint64_t, caf::response_promise> forwards;  // writes forwarded to us by followers
+  uint64_t next_forward_id = 1;
+  uint64_t last_stamp_ms = 0;  // newest stamp seen committed or issued (stamps never go back)
+  int64_t clock_skew_ms = 0;   // fault hook: shifts this node's wall clock
+  raft::role last_role = raft::role::follower;
+  raft::node_id last_leader = raft::no_node;
+};
+
+using self_pointer = consensus_actor::stateful_pointer<consensus_state>;
+
+uint64_t now_ms(const consensus_state& st) {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - st.origin)
+                                   .count());
+}
+
+uint64_t wall_ms(const consensus_state& st) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return static_cast<uint64_t>(now + st.clock_skew_ms);
+}
+
+// The stamp of an Envelope (field 1) without parsing the command it carries.
+uint64_t peek_stamp(const std::string& data) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(data.data()),
+                                            static_cast<int>(data.size()));
+  uint64_t stamp = 0;
+  if (in.ReadTag() == (1u << 3)) in.ReadVarint64(&stamp);
+  return stamp;
+}
+
+call_result refusal(const raft::result& r) {
+  switch (r.code) {
+    case raft::status_code::not_leader:
+      return call_result::error(call_code::unavailable, "etcdserver: no leader");
+    case raft::status_code::transfer_in_progress:
+      return call_result::error(call_code::unavailable, "etcdserver: leader changed");
+    case raft::status_code::too_large:
+      return call_result::error(call_code::invalid_argument, "etcdserver: request is too large");
+    case raft::status_code::backlog_full:
+      return call_result::error(call_code::resource_exhausted, "etcdserver: too many requests");
+    default:
+      return call_result::error(call_code::internal, std::string("aegis: ") + to_string(r.code));
+  }
+}
+
+void log_role_change(consensus_state& st) {
+  const raft::core& c = *st.core;
+  if (c.current_role() == st.last_role && c.leader() == st.last_leader) return;
+  st.last_role = c.current_role();
+  st.last_leader = c.leader();
+  std::cerr << "aegis-node " << c.id() << ": " << to_string(c.current_role()) << " in term "
+            << c.term() << ", leader " << c.leader() << std::endl;
+}
+
+void pump(self_pointer self);
+
+void send_messages(consensus_state& st, self_pointer self, std::vector<raft::message> msgs) {
+  for (const auto& m : msgs) {
+    auto link = st.links.find(m.to);
+    if (link != st.links.end()) self->send(link->second, raft_atom::value, protocol::encode(m));
+  }
+}
+
+// Pairs committed entries with the clients waiting on them. An entry at a waiting index with
+// another term means the proposal was overwritten by a new leader: it failed.
+void attach_replies(consensus_state& st, apply_batch& b) {
+  if (b.restore) {
+    // Entries folded into a received snapshot: their outcome is not knowable here.
+    while (!st.writes.empty() && st.writes.begin()->first <= b.restore->meta.index) {
+      st.writes.begin()->second.reply->finish(call_result::error(
+          call_code::unavailable,
+          "etcdserver: request timed out, possibly due to previous leader failure"));
+      st.writes.erase(st.writes.begin());
+    }
+  }
+  for (const auto& ce : b.entries) {
+    const raft::entry& e = ce.get();
+    if (e.type == raft::entry_type::command)
+      st.last_stamp_ms = std::max(st.last_stamp_ms, peek_stamp(e.data));
+    auto it = st.writes.find(e.index);
+    if (it == st.writes.end()) continue;
+    if (it->second.term == e.term)
+      b.replies.emplace_back(e.index, std::move(it->second.reply));
+    else
+      it->second.reply->finish(
+          call_result::error(call_code::unavailable, "etcdserver: leader changed"));
+    st.writes.erase(it);
+  }
+}
+
+void hand_out_reads(consensus_state& st, self_pointer self, std::vector<raft::read_state> rss) {
+  for (const auto& rs : rss) {
+    auto it = st.reads.find(rs.context);
+    if (it == st.reads.end()) continue;
+    if (rs.ok)
+      self->send(st.sm, read_atom::value, rs.index, std::move(it->second.request),
+                 std::move(it->second.reply));
+    else
+      it->second.reply->finish(
+          call_result::error(call_code::unavailable, "etcdserver: leader changed"));
+    st.reads.erase(it);
+  }
+}
+
+void on_persisted(self_pointer self, persist_job& job) {
+  auto& st = self->state;
+  const raft::durable& d = *job.receipt;
+  send_messages(st, self, std::move(job.rd.messages).open(d));
+  auto batch = std::make_shared<apply_batch>();
+  batch->restore = std::move(job.rd.restore);
+  batch->entries = std::move(job.rd.committed).open(d);
+  batch->term = st.core->term();
+  attach_replies(st, *batch);
+  if (batch->restore || !batch->entries.empty()) self->send(st.sm, apply_atom::value, batch);
+  hand_out_reads(st, self, std::move(job.rd.read_states));
+  st.core->advance(d);
+  st.persisting = false;
+  pump(self);
+}
+
+void pump(self_pointer self) {
+  auto& st = self->state;
+  log_role_change(st);
+  if (st.persisting || !st.core->has_ready()) return;
+  auto job = std::make_shared<persist_job>();
+  job->rd = st.core->take_ready();
+  st.persisting = true;
+  self->request(st.log, caf::infinite, persist_atom::value, std::move(job))
+      .then([=](persist_job_ptr& done) { on_persisted(self, *done); });
+}
+
+// Fails what waited past its deadline (from the oldest; deadlines grow with arrival order).
+template <class Map>
+void expire(Map& pending, uint64_t now) {
+  for (auto it = pending.begin(); it != pending.end();) {
+    if (it->second.deadline_ms > now) {
+      ++it;
+      continue;
+    }
+    it->second.reply->finish(
+        call_result::error(call_code::unavailable, "etcdserver: request timed out"));
+    it = pending.erase(it);
+  }
+}
+
+void on_tick(self_pointer self) {
+  auto& st = self->state;
+  const uint64_t now = now_ms(st);
+  st.core->tick(now);
+  expire(st.writes, now);
+  expire(st.reads, now);
+  pump(self);
+  const uint32_t tick_ms = std::clamp<uint32_t>(st.cfg.raft.heartbeat_interval_ms / 5, 1, 10);
+  self->delayed_send(self, std::chrono::milliseconds(tick_ms), tick_atom::value);
+}
+
+void on_peer_message(self_pointer self, const std::string& bytes) {
+  auto& st = self->state;
+  auto decoded = protocol::decode(bytes);
+  if (auto* err = std::get_if<protocol::decode_error>(&decoded)) {
+    std::cerr << "aegis-node " << st.cfg.node_id << ": dropped a peer message: " << err->reason
+              << std::endl;
+    return;
+  }
+  const raft::message& m = std::get<raft::message>(decoded);
+  if (m.to != st.cfg.node_id) return;  // misrouted: never step someone else's message
+  st.core->tick(now_ms(st));
+  st.core->step(m);
+  pump(self);
+}
+
+// Forwards a client write to the leader's consensus through our link to it.
+void forward_to_leader(self_pointer self, raft::node_id leader, std::string command,
+                       reply_ptr reply) {
+  auto& st = self->state;
+  auto link = st.links.find(leader);
+  if (link == st.links.end()) {
+    reply->finish(call_result::error(call_code::unavailable, "etcdserver: no leader"));
+    return;
+  }
+  const std::string where = "node " + std::to_string(leader);
+  self->request(link->second, std::chrono::milliseconds(st.cfg.request_timeout_ms),
+                forward_atom::value, std::move(command))
+      .then(
+          [reply](std::string& bytes) {
+            aegis::smpb::ForwardResult fr;
+            if (!fr.ParseFromString(bytes))
+              return reply->finish(call_result::error(call_code::internal, "bad forward reply"));
+            reply->finish({static_cast<call_code>(fr.code()), fr.message(), fr.response()});
+          },
+          [reply, where](const caf::error& err) {
+            reply->finish(call_result::error(call_code::unavailable,
+                                             "aegis: could not forward the write to the leader (" +
+                                                 where + "): " + caf::to_string(err)));
+          });
+}
+
+// Stamps and proposes a client command; as a follower, forwards it when `may_forward`.
+void propose(self_pointer self, std::string command, reply_ptr reply, bool may_forward) {
+  auto& st = self->state;
+  const uint64_t now = now_ms(st);
+  st.core->tick(now);
+  if (st.core->current_role() == raft::role::leader) {
+    st.last_stamp_ms = std::max(st.last_stamp_ms, wall_ms(st));
+    aegis::smpb::Envelope env;
+    env.set_stamp_unix_ms(st.last_stamp_ms);
+    env.set_command(std::move(command));
+    const raft::result r = st.core->propose(env.SerializeAsString());
+    if (r.ok())
+      st.writes[r.index] = {r.term, std::move(reply), now + st.cfg.request_timeout_ms};
+    else
+      reply->finish(refusal(r));
+  } else if (may_forward && st.core->leader() != raft::no_node) {
+    forward_to_leader(self, st.core->leader(), std::move(command), std::move(reply));
+  } else {
+    reply->finish(call_result::error(call_code::unavailable, "etcdserver: no leader"));
+  }
+  pump(self);
+}
+
+caf::result<std::string> on_forwarded(self_pointer self, std::string command) {
+  auto& st = self->state;
+  auto promise = self->make_response_promise<std::string>();
+  const uint64_t id = st.next_forward_id++;
+  st.forwards.emplace(id, promise);
+  consensus_actor me = self;
+  auto reply = std::make_shared<reply_slot>([me, id](call_result r) {
+    aegis::smpb::ForwardResult fr;
+    fr.set_code(static_cast<int>(r.code));
+    fr.set_message(std::move(r.message));
+    fr.set_response(std::move(r.response));
+    caf::anon_send(me, forward_atom::value, id, fr.SerializeAsString());
+  });
+  propose(self, std::move(command), std::move(reply), false);
+  return promise;
+}
+
+void on_read(self_pointer self, bool serializable, std::string request, reply_ptr reply) {
+  auto& st = self->state;
+  if (serializable) {
+    self->send(st.sm, read_atom::value, uint64_t{0}, std::move(request), std::move(reply));
+    return;
+  }
+  const uint64_t now = now_ms(st);
+  st.core->tick(now);
+  const uint64_t ctx = st.next_read_ctx++;
+  const raft::result r = st.core->read_index(ctx);
+  if (!r.ok()) return reply->finish(refusal(r));
+  st.reads[ctx] = {std::move(request), std::move(reply), now + st.cfg.request_timeout_ms};
+  pump(self);
+}
+
+void on_status(self_pointer self, reply_ptr reply) {
+  auto& st = self->state;
+  const raft::core& c = *st.core;
+  raft_status rs{c.leader(), c.term(), c.commit(),
+                 std::find(c.conf().learners.begin(), c.conf().learners.end(), c.id()) !=
+                     c.conf().learners.end()};
+  self->send(st.sm, status_atom::value, rs, std::move(reply));
+}
+
+void start_children(self_pointer self, consensus_params& p) {
+  auto& st = self->state;
+  auto& sys = self->system();
+  st.log = spawn_log(sys, std::move(p.raft_store));
+  state_machine_params smp;
+  smp.store = std::move(p.kv_store);
+  smp.cluster_id = st.cfg.cluster_id();
+  smp.member_id = st.cfg.node_id;
+  smp.snapshot_threshold_entries = st.cfg.raft.snapshot_threshold_entries;
+  smp.last_snapshot_index = p.restore.snap ? p.restore.snap->meta.index : 0;
+  st.sm = spawn_state_machine(sys, std::move(smp), self);
+  for (const auto& peer : st.cfg.peers) {
+    if (peer.id == st.cfg.node_id) continue;
+    st.links[peer.id] = spawn_peer_link(
+        sys, {peer.id, peer.peer, st.cfg.peer_queue_messages, p.seed ^ (peer.id * 0x9e37)});
+  }
+  self->link_to(st.log);
+  self->link_to(st.sm);
+  for (auto& [id, link] : st.links)
+    self->link_to(link);
+}
+
+consensus_actor::behavior_type consensus_behavior(self_pointer self,
+                                                  std::shared_ptr<consensus_params> params) {
+  auto& p = *params;
+  auto& st = self->state;
+  st.cfg = p.cfg;
+  st.core = std::make_unique<raft::core>(p.cfg.node_id, p.cfg.raft, p.seed, std::move(p.restore));
+  start_children(self, p);
+  self->send(self, tick_atom::value);
+  return {
+      [=](raft_atom, const std::string& bytes) { on_peer_message(self, bytes); },
+      [=](forward_atom, std::string& cmd) { return on_forwarded(self, std::move(cmd)); },
+      [=](forward_atom, uint64_t id, std::string& result) {
+        auto it = self->state.forwards.find(id);
+        if (it == self->state.forwards.end()) return;
+        it->second.deliver(std::move(result));
+        self->state.forwards.erase(it);
+      },
+      [=](propose_atom, std::string& cmd, reply_ptr& reply) {
+        propose(self, std::move(cmd), std::move(reply), true);
+      },
+      [=](read_atom, bool serializable, std::string& req, reply_ptr& reply) {
+        on_read(self, serializable, std::move(req), std::move(reply));
+      },
+      [=](status_atom, reply_ptr& reply) { on_status(self, std::move(reply)); },
+      [=](compact_atom, uint64_t index, std::string& data) {
+        self->state.core->tick(now_ms(self->state));
+        self->state.core->compact(index, std::move(data));
+        pump(self);
+      },
+      [=](tick_atom) { on_tick(self); },
+  };
+}
+
+}  // namespace
+
+consensus_actor spawn_consensus(caf::actor_system& sys, consensus_params p) {
+  return sys.spawn(consensus_behavior, std::make_shared<consensus_params>(std::move(p)));
+}
+
+}  // namespace aegis::node

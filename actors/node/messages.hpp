@@ -1,0 +1,127 @@
+// The node's actors and the messages between them: one typed_actor alias per role (DESIGN.md),
+// the data types they exchange, and CAF's type-ID block for all of them. The node's targets are
+// built with CAF_ENABLE_TYPE_ID_CHECKS, so a message type without an ID here fails to compile.
+//
+// Who talks to whom:
+//   gateway (gRPC threads) --propose/read/status--> consensus --persist--> log --durable-->
+//   consensus consensus --apply/read/status--> state_machine --finish--> reply_slot (back to gRPC)
+//   consensus --raft bytes--> peer_link --BASP/TCP--> peer_inbox (remote) --raft bytes--> consensus
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/node/call.hpp"
+#include "actors/raft/ready.hpp"
+#include "actors/raft/types.hpp"
+
+namespace aegis::node {
+
+// One ready batch on its way through the log actor and back: the log actor fills `receipt`
+// once everything in rd.persist is synced.
+struct persist_job {
+  raft::ready rd;
+  std::optional<raft::durable> receipt;
+  double fsync_seconds = 0;  // how long the sync took (telemetry)
+};
+using persist_job_ptr = std::shared_ptr<persist_job>;
+
+// Committed work for the state machine, in log order: first restore `restore` if set, then apply
+// `entries`. `replies` names the entries this node proposed and whose clients wait here.
+struct apply_batch {
+  std::optional<raft::snapshot> restore;
+  std::vector<raft::committed_entry> entries;
+  std::vector<std::pair<raft::index_t, reply_ptr>> replies;
+  uint64_t term = 0;  // the node's current term, for response headers
+};
+using apply_batch_ptr = std::shared_ptr<apply_batch>;
+
+// What consensus knows for Maintenance.Status; the state machine adds applied index and db size.
+struct raft_status {
+  uint64_t leader = 0;
+  uint64_t term = 0;
+  uint64_t commit = 0;
+  bool is_learner = false;
+};
+
+// Fault hooks of one peer link (all off by default; settable only with fault injection on).
+struct link_faults {
+  uint32_t drop_pct = 0;     // messages to this peer dropped at random, 0..100
+  uint32_t delay_ms = 0;     // every message held this long ...
+  uint32_t jitter_ms = 0;    // ... plus up to this much more (so they may reorder)
+  bool partitioned = false;  // nothing leaves towards this peer
+};
+
+}  // namespace aegis::node
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::reply_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::persist_job_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::apply_batch_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::raft_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::link_faults)
+
+CAF_BEGIN_TYPE_ID_BLOCK(aegis, caf::first_custom_type_id)
+CAF_ADD_TYPE_ID(aegis, (aegis::node::reply_ptr))
+CAF_ADD_TYPE_ID(aegis, (aegis::node::persist_job_ptr))
+CAF_ADD_TYPE_ID(aegis, (aegis::node::apply_batch_ptr))
+CAF_ADD_TYPE_ID(aegis, (aegis::node::raft_status))
+CAF_ADD_TYPE_ID(aegis, (aegis::node::link_faults))
+CAF_ADD_ATOM(aegis, aegis::node, raft_atom, "raft")
+CAF_ADD_ATOM(aegis, aegis::node, forward_atom, "forward")
+CAF_ADD_ATOM(aegis, aegis::node, propose_atom, "propose")
+CAF_ADD_ATOM(aegis, aegis::node, read_atom, "read")
+CAF_ADD_ATOM(aegis, aegis::node, status_atom, "status")
+CAF_ADD_ATOM(aegis, aegis::node, persist_atom, "persist")
+CAF_ADD_ATOM(aegis, aegis::node, apply_atom, "apply")
+CAF_ADD_ATOM(aegis, aegis::node, compact_atom, "compact")
+CAF_ADD_ATOM(aegis, aegis::node, tick_atom, "tick")
+CAF_ADD_ATOM(aegis, aegis::node, connect_atom, "pconnect")
+CAF_ADD_ATOM(aegis, aegis::node, deliver_atom, "pdeliver")
+CAF_ADD_ATOM(aegis, aegis::node, fault_atom, "fault")
+CAF_ADD_ATOM(aegis, aegis::node, fsync_atom, "fsyncdelay")
+CAF_END_TYPE_ID_BLOCK(aegis)
+
+namespace aegis::node {
+
+// Published on the peer port: the only interface a remote node can reach. Raft messages arrive
+// as serialized protocol/raft.proto bytes; a forwarded write returns a serialized ForwardResult.
+using peer_inbox_actor =
+    caf::typed_actor<caf::reacts_to<raft_atom, std::string>,
+                     caf::replies_to<forward_atom, std::string>::with<std::string>>;
+
+// Hosts raft::core and owns the tick timer.
+using consensus_actor = caf::typed_actor<
+    caf::reacts_to<raft_atom, std::string>,                         // from a peer
+    caf::replies_to<forward_atom, std::string>::with<std::string>,  // a follower's client write
+    caf::reacts_to<propose_atom, std::string, reply_ptr>,           // a client write (Command)
+    caf::reacts_to<read_atom, bool, std::string, reply_ptr>,  // RangeRequest; bool: serializable
+    caf::reacts_to<forward_atom, uint64_t, std::string>,      // a forwarded write's answer
+    caf::reacts_to<status_atom, reply_ptr>,                   // Maintenance.Status
+    caf::reacts_to<compact_atom, uint64_t, std::string>,      // a state-machine snapshot
+    caf::reacts_to<tick_atom>>;
+
+// Writes ready batches to RocksDB with one fsync per batch.
+using log_actor =
+    caf::typed_actor<caf::replies_to<persist_atom, persist_job_ptr>::with<persist_job_ptr>,
+                     caf::reacts_to<fsync_atom, uint32_t>>;  // fault: extra ms per fsync
+
+// Applies committed entries to the KV store and serves reads at or after a read index.
+using state_machine_actor =
+    caf::typed_actor<caf::reacts_to<apply_atom, apply_batch_ptr>,
+                     caf::reacts_to<read_atom, uint64_t, std::string, reply_ptr>,
+                     caf::reacts_to<status_atom, raft_status, reply_ptr>>;
+
+// One per remote node: owns the connection, reconnects with backoff, bounded queue.
+using peer_link_actor =
+    caf::typed_actor<caf::reacts_to<raft_atom, std::string>,
+                     caf::replies_to<forward_atom, std::string>::with<std::string>,
+                     caf::reacts_to<fault_atom, link_faults>, caf::reacts_to<connect_atom>,
+                     caf::reacts_to<deliver_atom, std::string>>;
+
+}  // namespace aegis::node

@@ -1,0 +1,125 @@
+#include "actors/node/peer_link.hpp"
+
+#include <caf/io/all.hpp>
+#include <deque>
+
+#include "actors/raft/prng.hpp"
+
+namespace aegis::node {
+
+namespace {
+
+constexpr uint32_t backoff_ms_min = 50;
+constexpr uint32_t backoff_ms_max = 2000;
+constexpr auto connect_timeout = std::chrono::seconds(3);
+
+struct link_state {
+  peer_link_params params;
+  peer_inbox_actor remote;  // invalid while disconnected
+  bool connecting = false;
+  uint32_t backoff_ms = backoff_ms_min;
+  std::deque<std::string> queue;  // messages waiting for a connection
+  link_faults faults;
+  raft::prng rng{1};
+};
+
+using link_pointer = peer_link_actor::stateful_pointer<link_state>;
+
+void schedule_reconnect(link_pointer self) {
+  auto& st = self->state;
+  self->delayed_send(self, std::chrono::milliseconds(st.backoff_ms), connect_atom::value);
+  st.backoff_ms = std::min(st.backoff_ms * 2, backoff_ms_max);
+}
+
+void on_connected(link_pointer self, caf::strong_actor_ptr ptr) {
+  auto& st = self->state;
+  st.connecting = false;
+  if (!ptr) return schedule_reconnect(self);
+  st.remote = caf::actor_cast<peer_inbox_actor>(std::move(ptr));
+  self->monitor(st.remote);
+  st.backoff_ms = backoff_ms_min;
+  for (auto& bytes : st.queue)
+    self->send(st.remote, raft_atom::value, std::move(bytes));
+  st.queue.clear();
+}
+
+void connect(link_pointer self) {
+  auto& st = self->state;
+  if (st.remote || st.connecting) return;
+  st.connecting = true;
+  auto mm = self->system().middleman().actor_handle();
+  self->request(mm, connect_timeout, caf::connect_atom::value, st.params.address.host,
+                st.params.address.port)
+      .then([=](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                const std::set<std::string>&) { on_connected(self, std::move(ptr)); },
+            [=](const caf::error&) {
+              self->state.connecting = false;
+              schedule_reconnect(self);
+            });
+}
+
+void deliver(link_pointer self, std::string bytes) {
+  auto& st = self->state;
+  if (st.remote) {
+    self->send(st.remote, raft_atom::value, std::move(bytes));
+    return;
+  }
+  if (st.queue.size() >= st.params.queue_limit) st.queue.pop_front();
+  st.queue.push_back(std::move(bytes));
+}
+
+// The fault hooks, in the order a packet would meet them: partition, loss, delay.
+void send_with_faults(link_pointer self, std::string bytes) {
+  auto& st = self->state;
+  const link_faults& f = st.faults;
+  if (f.partitioned) return;
+  if (f.drop_pct > 0 && st.rng.between(0, 100) < f.drop_pct) return;
+  if (f.delay_ms == 0 && f.jitter_ms == 0) return deliver(self, std::move(bytes));
+  const uint64_t ms = f.delay_ms + (f.jitter_ms > 0 ? st.rng.between(0, f.jitter_ms + 1) : 0);
+  self->delayed_send(self, std::chrono::milliseconds(ms), deliver_atom::value, std::move(bytes));
+}
+
+peer_link_actor::behavior_type link_behavior(link_pointer self, peer_link_params p) {
+  self->state.params = p;
+  self->state.rng = raft::prng(p.seed);
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    if (dm.source != self->state.remote.address()) return;
+    self->state.remote = nullptr;
+    schedule_reconnect(self);
+  });
+  self->send(self, connect_atom::value);
+  return {
+      [=](raft_atom, std::string& bytes) { send_with_faults(self, std::move(bytes)); },
+      [=](forward_atom, std::string& bytes) -> caf::result<std::string> {
+        if (!self->state.remote) return caf::make_error(caf::sec::request_receiver_down);
+        return self->delegate(self->state.remote, forward_atom::value, std::move(bytes));
+      },
+      [=](fault_atom, const link_faults& f) { self->state.faults = f; },
+      [=](connect_atom) { connect(self); },
+      [=](deliver_atom, std::string& bytes) { deliver(self, std::move(bytes)); },
+  };
+}
+
+peer_inbox_actor::behavior_type inbox_behavior(peer_inbox_actor::pointer self,
+                                               consensus_actor consensus) {
+  return {
+      [=](raft_atom, std::string& bytes) {
+        self->send(consensus, raft_atom::value, std::move(bytes));
+      },
+      [=](forward_atom, std::string& bytes) {
+        return self->delegate(consensus, forward_atom::value, std::move(bytes));
+      },
+  };
+}
+
+}  // namespace
+
+peer_link_actor spawn_peer_link(caf::actor_system& sys, peer_link_params p) {
+  return sys.spawn(link_behavior, std::move(p));
+}
+
+peer_inbox_actor spawn_peer_inbox(caf::actor_system& sys, consensus_actor consensus) {
+  return sys.spawn(inbox_behavior, std::move(consensus));
+}
+
+}  // namespace aegis::node

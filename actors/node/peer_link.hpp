@@ -1,0 +1,25 @@
+// Peer transport over CAF's middleman (BASP over TCP). A node publishes one peer_inbox on its
+// peer port; every other node reaches it through a peer_link of its own, which owns the
+// connection: it connects without blocking anyone, reconnects with exponential backoff when the
+// peer goes away, holds at most `queue_limit` messages while disconnected (dropping the oldest:
+// Raft retransmits), and applies the link's fault hooks (drop, delay with jitter, partition).
+#pragma once
+
+#include "actors/node/messages.hpp"
+#include "config/node_config.hpp"
+
+namespace aegis::node {
+
+struct peer_link_params {
+  uint64_t peer_id = 0;
+  config::endpoint address;  // where the peer's inbox is published
+  uint32_t queue_limit = 4096;
+  uint64_t seed = 1;  // for the drop fault's coin flips
+};
+
+peer_link_actor spawn_peer_link(caf::actor_system& sys, peer_link_params p);
+
+// The published face of `consensus`: accepts only raft messages and forwarded writes.
+peer_inbox_actor spawn_peer_inbox(caf::actor_system& sys, consensus_actor consensus);
+
+}  // namespace aegis::node

@@ -1,0 +1,25 @@
+// The state_machine actor: applies committed entries to the KV store in log order, finishes the
+// client calls waiting on them, serves reads once its applied index reaches their read index,
+// and hands consensus a snapshot every snapshot_threshold_entries applied entries.
+#pragma once
+
+#include <memory>
+
+#include "actors/node/messages.hpp"
+#include "persistence/kv_store.hpp"
+
+namespace aegis::node {
+
+struct state_machine_params {
+  std::unique_ptr<persistence::kv_store> store;
+  uint64_t cluster_id = 0;
+  uint64_t member_id = 0;
+  uint64_t snapshot_threshold_entries = 10000;
+  uint64_t last_snapshot_index = 0;  // index of the newest snapshot consensus already holds
+};
+
+// `consensus` receives the snapshots (compact_atom).
+state_machine_actor spawn_state_machine(caf::actor_system& sys, state_machine_params p,
+                                        consensus_actor consensus);
+
+}  // namespace aegis::node

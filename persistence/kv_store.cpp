@@ -1,0 +1,115 @@
+#include "persistence/kv_store.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+
+#include "actors/raft/assert.hpp"
+#include "actors/raft/bytes.hpp"
+
+namespace aegis::persistence {
+
+namespace {
+
+// Records live under "k" + key; metadata under "m:" (sorts before "k").
+const std::string k_meta = "m:applied";
+const std::string k_record_prefix = "k";
+const std::string k_record_end = "l";  // the first key after every record
+
+std::string record_key(const std::string& key) {
+  return k_record_prefix + key;
+}
+
+}  // namespace
+
+kv_store::kv_store(std::unique_ptr<rocksdb::DB> db, std::string dir)
+    : db_(std::move(db)), staged_(std::make_unique<rocksdb::WriteBatch>()), dir_(std::move(dir)) {}
+
+kv_store::~kv_store() = default;
+
+std::variant<std::unique_ptr<kv_store>, storage_error> kv_store::open(const std::string& dir,
+                                                                      rocks_storage::mode m) {
+  const bool present = std::filesystem::exists(std::filesystem::path(dir) / "CURRENT");
+  if (m == rocks_storage::mode::existing && !present)
+    return storage_error{"state dir " + dir + " holds no AEGIS data (missing or wiped)"};
+  if (m == rocks_storage::mode::create && present)
+    return storage_error{"state dir " + dir + " already holds a store; a new member needs an " +
+                         "empty dir"};
+  rocksdb::Options options;
+  options.create_if_missing = m == rocks_storage::mode::create;
+  options.paranoid_checks = true;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status st = rocksdb::DB::Open(options, dir, &raw);
+  if (!st.ok()) return storage_error{"cannot open state dir " + dir + ": " + st.ToString()};
+  std::unique_ptr<kv_store> s(new kv_store(std::unique_ptr<rocksdb::DB>(raw), dir));
+  auto loaded = s->load_meta();
+  if (auto* err = std::get_if<storage_error>(&loaded)) return *err;
+  return s;
+}
+
+std::variant<bool, storage_error> kv_store::load_meta() {
+  std::string v;
+  if (!db_->Get(rocksdb::ReadOptions(), k_meta, &v).ok()) return true;  // a new store
+  size_t pos = 0;
+  uint64_t rev = 0;
+  if (!raft::get_u64(v, pos, applied_) || !raft::get_u64(v, pos, rev) || pos != v.size())
+    return storage_error{"state dir " + dir_ + " is corrupt: key '" + k_meta +
+                         "' does not decode; refusing to start rather than guess"};
+  revision_ = static_cast<int64_t>(rev);
+  return true;
+}
+
+std::optional<std::string> kv_store::get(const std::string& key) const {
+  if (auto it = staged_values_.find(key); it != staged_values_.end()) return it->second;
+  if (staged_erase_all_) return std::nullopt;
+  std::string v;
+  if (!db_->Get(rocksdb::ReadOptions(), record_key(key), &v).ok()) return std::nullopt;
+  return v;
+}
+
+void kv_store::scan(const std::string& begin, const std::string& end,
+                    const std::function<bool(const std::string&, const std::string&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  const std::string stop = end.empty() ? k_record_end : record_key(end);
+  for (it->Seek(record_key(begin)); it->Valid(); it->Next()) {
+    const rocksdb::Slice k = it->key();
+    if (k.compare(stop) >= 0) break;
+    if (!fn(k.ToString().substr(1), it->value().ToString())) break;
+  }
+}
+
+void kv_store::put(const std::string& key, std::string value) {
+  staged_->Put(record_key(key), value);
+  staged_values_[key] = std::move(value);
+}
+
+void kv_store::erase_all() {
+  staged_->DeleteRange(k_record_prefix, k_record_end);
+  staged_values_.clear();
+  staged_erase_all_ = true;
+}
+
+void kv_store::commit(uint64_t applied_index, int64_t revision) {
+  std::string meta;
+  raft::put_u64(meta, applied_index);
+  raft::put_u64(meta, static_cast<uint64_t>(revision));
+  staged_->Put(k_meta, meta);
+  const rocksdb::Status st = db_->Write(rocksdb::WriteOptions(), staged_.get());
+  // A store that cannot write cannot keep applying: stop rather than diverge from the log.
+  AEGIS_ASSERT(st.ok());
+  staged_->Clear();
+  staged_values_.clear();
+  staged_erase_all_ = false;
+  applied_ = applied_index;
+  revision_ = revision;
+}
+
+uint64_t kv_store::size_bytes() const {
+  uint64_t sst = 0, wal = 0;
+  db_->GetIntProperty("rocksdb.live-sst-files-size", &sst);
+  db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &wal);
+  return sst + wal;
+}
+
+}  // namespace aegis::persistence

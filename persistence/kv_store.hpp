@@ -1,0 +1,64 @@
+// The state machine's storage on a real node: the current key-value records and, in the same
+// RocksDB write, the applied index and store revision they describe. A restart therefore finds
+// state and applied index in agreement and re-applies nothing twice (DESIGN.md "RocksDB
+// durability"). Writes are not fsynced: the Raft log is the durable record, and entries after the
+// stored applied index are applied again from it. No CAF here; the state_machine actor hosts it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <variant>
+
+#include "persistence/rocks_storage.hpp"
+
+namespace rocksdb {
+class DB;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace aegis::persistence {
+
+class kv_store {
+ public:
+  // create: the dir must not hold a store yet; existing: it must (same rules as rocks_storage).
+  static std::variant<std::unique_ptr<kv_store>, storage_error> open(const std::string& dir,
+                                                                     rocks_storage::mode m);
+  ~kv_store();
+
+  uint64_t applied_index() const { return applied_; }
+  int64_t revision() const { return revision_; }
+
+  // The stored value of `key` (a serialized record), seeing writes staged in this batch.
+  std::optional<std::string> get(const std::string& key) const;
+  // Calls fn(key, value) for keys in [begin, end) in order (end empty: no upper bound) until fn
+  // returns false. Sees committed state only: reads run between batches.
+  void scan(const std::string& begin, const std::string& end,
+            const std::function<bool(const std::string&, const std::string&)>& fn) const;
+
+  // Staging: put/erase then commit() writes them with the new applied index and revision as one
+  // RocksDB write.
+  void put(const std::string& key, std::string value);
+  void erase_all();  // drop every record (before restoring a snapshot)
+  void commit(uint64_t applied_index, int64_t revision);
+
+  // Bytes the store takes on disk (live SST and WAL estimate).
+  uint64_t size_bytes() const;
+
+ private:
+  kv_store(std::unique_ptr<rocksdb::DB> db, std::string dir);
+  std::variant<bool, storage_error> load_meta();
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<rocksdb::WriteBatch> staged_;
+  std::unordered_map<std::string, std::string> staged_values_;  // read-your-writes in a batch
+  bool staged_erase_all_ = false;
+  std::string dir_;
+  uint64_t applied_ = 0;
+  int64_t revision_ = 0;
+};
+
+}  // namespace aegis::persistence
