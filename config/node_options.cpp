@@ -159,6 +159,9 @@ const char* node_options::keep(std::string text) {
 }
 
 node_options::node_options() {
+  // CAF's default work-stealing scheduler lets idle workers sleep up to 10 ms between polls,
+  // which lands on every commit round; the sharing policy wakes a worker at once.
+  set("scheduler.policy", caf::atom("sharing"));
   const node_config d;
   opt_group{custom_options_, "node"}
       .add<uint64_t>("id", "this node's Raft id, one of node.peers [required]")

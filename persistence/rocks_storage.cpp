@@ -127,7 +127,13 @@ void rocks_storage::write(raft::persist_batch b) {
   if (b.log.truncate_from) staged_->DeleteRange(entry_key(*b.log.truncate_from), entry_key(~0ull));
   for (const auto& e : b.log.entries)
     staged_->Put(entry_key(e.index), encode_entry(e));
+  needs_fsync_ |= b.snap || b.compact_to || b.log.truncate_from || !b.log.entries.empty();
   if (b.hs) {
+    // A new term or vote must reach the disk before any message depends on it; a commit index
+    // alone need not (etcd's MustSync): a lost one is relearned from the leader, and saving the
+    // fsync matters, since the commit index moves once per replication round.
+    needs_fsync_ |= b.hs->term != fsynced_hs_.term || b.hs->vote != fsynced_hs_.vote;
+    fsynced_hs_ = *b.hs;
     std::string hs;
     put_u64(hs, b.hs->term);
     put_u64(hs, b.hs->vote);
@@ -136,11 +142,13 @@ void rocks_storage::write(raft::persist_batch b) {
   }
 }
 
-// One write with sync=true for everything staged: the group commit's single fsync.
+// One write for everything staged: the group commit's single fsync (skipped when the batch holds
+// nothing but a commit index).
 void rocks_storage::do_sync() {
   if (staged_->Count() == 0) return;
   rocksdb::WriteOptions sync;
-  sync.sync = true;
+  sync.sync = needs_fsync_;
+  needs_fsync_ = false;
   const rocksdb::Status st = db_->Write(sync, staged_.get());
   // A failed fsync leaves the node unable to keep its promises: stop rather than continue.
   AEGIS_ASSERT(st.ok());

@@ -1,7 +1,8 @@
 // The durable Raft store of a real node: hard state, log entries, the log offset and the latest
 // snapshot in RocksDB. write() only stages a batch; sync() commits everything staged as one
-// RocksDB write with sync=true, so each group commit costs exactly one fsync and a crash never
-// leaves half a batch. Same contract as the in-memory twin (mem_storage.hpp).
+// RocksDB write, with sync=true whenever it holds entries, a snapshot or a new term or vote, so
+// each group commit costs at most one fsync and a crash never leaves half a batch. Same contract as
+// the in-memory twin (mem_storage.hpp).
 //
 // A data dir carries the identity of the node that owns it. A node that expects its data and
 // finds none (wiped disk, wrong path) refuses to start: rejoining with an empty log under its
@@ -53,6 +54,8 @@ class rocks_storage final : public raft::stable_storage {
   std::unique_ptr<rocksdb::WriteBatch> staged_;  // written but not yet durable
   std::string dir_;
   uint64_t last_seq_ = 0;
+  bool needs_fsync_ = false;     // something staged must be on disk before sync() returns
+  raft::hard_state fsynced_hs_;  // term and vote as last staged (what a restart will find)
 };
 
 }  // namespace aegis::persistence

@@ -167,6 +167,7 @@ void pump(self_pointer self) {
   if (st.persisting || !st.core->has_ready()) return;
   auto job = std::make_shared<persist_job>();
   job->rd = st.core->take_ready();
+  send_messages(st, self, std::move(job->rd.early_messages));
   st.persisting = true;
   self->request(st.log, caf::infinite, persist_atom::value, std::move(job))
       .then([=](persist_job_ptr& done) { on_persisted(self, *done); });

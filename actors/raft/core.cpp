@@ -155,10 +155,28 @@ void core::handle_vote_request(const message& m) {
   send(std::move(r));
 }
 
+// What a leader tells its followers promises nothing about its own unsynced writes: its term and
+// vote were durable before it could win, and its own log counts toward commit only once synced.
+// So these leave at once, in parallel with the leader's fsync (thesis §10.2.1). Everything else
+// (votes, acknowledgements) waits for the receipt.
+bool core::independent_of_disk(const message& m) const {
+  if (role_ != role::leader) return false;
+  switch (m.type) {
+    case msg_type::append:
+    case msg_type::heartbeat:
+    case msg_type::snapshot_chunk:
+    case msg_type::timeout_now:
+    case msg_type::read_index_response:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void core::send(message m) {
   m.from = id_;
   if (m.term == 0) m.term = term_;
-  msgs_.push_back(std::move(m));
+  (independent_of_disk(m) ? early_msgs_ : msgs_).push_back(std::move(m));
 }
 
 void core::become_follower(term_t term, node_id leader, bool reset_timer) {
@@ -284,9 +302,10 @@ void core::compact(index_t index, std::string data) {
 
 bool core::has_ready() const {
   if (outstanding_seq_ != 0) return false;
-  return !msgs_.empty() || log_.has_unstable() || current_hard_state() != persisted_hs_ ||
-         commit_ > applying_to_ || !read_states_.empty() || snap_to_write_ || compact_to_ ||
-         restore_ || append_broadcast_ || commit_broadcast_ || read_broadcast_;
+  return !msgs_.empty() || !early_msgs_.empty() || log_.has_unstable() ||
+         current_hard_state() != persisted_hs_ || commit_ > applying_to_ || !read_states_.empty() ||
+         snap_to_write_ || compact_to_ || restore_ || append_broadcast_ || commit_broadcast_ ||
+         read_broadcast_;
 }
 
 ready core::take_ready() {
@@ -320,6 +339,8 @@ ready core::take_ready() {
   r.committed = sealed<committed_entry>(std::move(committed), seq);
   r.messages = sealed<message>(std::move(msgs_), seq);
   msgs_.clear();
+  r.early_messages = std::move(early_msgs_);
+  early_msgs_.clear();
   r.read_states = std::move(read_states_);
   read_states_.clear();
   return r;

@@ -118,6 +118,7 @@ class core {
 
   // core.cpp: shared machinery
   void send(message m);
+  bool independent_of_disk(const message& m) const;
   void become_follower(term_t term, node_id leader, bool reset_timer = true);
   void reset_election_timer();
   void commit_to(index_t index);
@@ -224,7 +225,8 @@ class core {
   std::optional<snapshot> incoming_;
 
   // ---- output being assembled ----
-  std::vector<message> msgs_;
+  std::vector<message> msgs_;        // released with the durable receipt
+  std::vector<message> early_msgs_;  // a leader's, released at once (independent_of_disk)
   std::vector<read_state> read_states_;
   hard_state persisted_hs_;
   std::optional<snapshot> snap_to_write_;

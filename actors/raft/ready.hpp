@@ -1,6 +1,7 @@
 // The output of the Raft core: one `ready` batch per round, and the types that make its ordering
 // rules impossible to get wrong (etcd's Ready, with the rules in the type system):
 //
+//   0. send `early_messages` right away (a leader's messages that promise nothing about its disk);
 //   1. write `persist` to stable storage and sync it: the storage hands back a `durable` receipt;
 //   2. only with that receipt can the host open `messages` (persist before send, §5.1/Figure 2:
 //      a vote or an append acknowledgement must not leave before what it promises is on disk)
@@ -104,6 +105,10 @@ class sealed {
 
 struct ready {
   persist_batch persist;
+  // A leader's appends, heartbeats, snapshot chunks, TimeoutNow and ReadIndex answers: they
+  // depend on nothing unsynced here, so the host sends them before persisting (the leader's
+  // fsync then overlaps the followers'; Raft thesis §10.2.1).
+  std::vector<message> early_messages;
   // Set when a snapshot from the leader was installed: restore the state machine from it
   // (after persisting, before applying `committed`).
   std::optional<snapshot> restore;

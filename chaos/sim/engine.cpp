@@ -224,6 +224,8 @@ void engine::after_step(sim_node& n) {
 void engine::pump(sim_node& n) {
   if (!n.up || n.syncing || !n.core->has_ready()) return;
   raft::ready r = n.core->take_ready();
+  for (auto& m : r.early_messages)
+    send(std::move(m));
   const auto& es = r.persist.log.entries;
   if (!es.empty()) checker_.entries_written(n.id, n.core->log().term_at(es.front().index - 1), es);
   const bool needs_disk = !r.persist.empty();

@@ -260,6 +260,11 @@ class cluster {
   void start_ready(node& n) {
     n.writing = n.c->take_ready();
     ++n.readies;
+    for (message& m : n.writing->early_messages) {
+      BOOST_REQUIRE_EQUAL(m.from, n.id);
+      sent_.push_back(m);
+      queue_.push_back(std::move(m));
+    }
     n.storage.write(n.writing->persist);
   }
   void finish_ready(node& n) {
