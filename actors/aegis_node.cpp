@@ -105,6 +105,10 @@ int main(int argc, char** argv) {
 
   auto params = open_data(cfg);
   params.seed = pick_seed(cfg);
+  std::string metrics_error;
+  params.metrics = aegis::node::make_metrics(
+      cfg.node_id, cfg.metrics_listen.host.empty() ? "" : cfg.metrics_listen.str(), metrics_error);
+  if (!metrics_error.empty()) die(1, metrics_error);
   const uint64_t seed = params.seed;
   caf::actor_system sys{opts};
   auto consensus = aegis::node::spawn_consensus(sys, std::move(params));

@@ -211,6 +211,24 @@ std::optional<std::string> node_options::check_keys(const caf::settings& s) cons
   return wrong_type(s, custom_options_);
 }
 
+// CAF 0.17 takes a boolean flag only bare (--node.bootstrap); also accept --KEY=true|false.
+std::vector<std::string> node_options::take_bool_flags(int argc, char** argv) {
+  std::vector<std::string> rest;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto eq = a.find('=');
+    const std::string value = eq == std::string::npos ? "" : a.substr(eq + 1);
+    const auto* opt = a.rfind("--", 0) == 0 && eq != std::string::npos
+                          ? custom_options_.qualified_name_lookup(a.substr(2, eq - 2))
+                          : nullptr;
+    if (opt && opt->is_flag() && (value == "true" || value == "false"))
+      bool_flags_.emplace_back(a.substr(2, eq - 2), value == "true");
+    else
+      rest.push_back(a);
+  }
+  return rest;
+}
+
 load_outcome node_options::read(int argc, char** argv) {
   if (wants_help(argc, argv)) return {std::nullopt, 0, help_text()};
   if (auto file = config_file_arg(argc, argv)) {
@@ -219,7 +237,10 @@ load_outcome node_options::read(int argc, char** argv) {
     if (!raw) return {std::nullopt, 2, describe(*file, raw.error())};
     if (auto err = check_keys(*raw)) return {std::nullopt, 2, *file + ": " + *err};
   }
-  if (auto err = parse(argc, argv)) return {std::nullopt, 2, describe("command line", err)};
+  if (auto err = parse(take_bool_flags(argc, argv)))
+    return {std::nullopt, 2, describe("command line", err)};
+  for (const auto& [key, value] : bool_flags_)
+    caf::put(content, key, value);
   auto c = extract();
   if (auto* why = std::get_if<std::string>(&c)) return {std::nullopt, 2, *why};
   return {std::get<node_config>(c), 0, {}};

@@ -35,6 +35,9 @@ class node_options : public caf::actor_system_config {
   std::variant<node_config, std::string> extract() const;
   // Unknown keys and values of the wrong type in our groups, as one line.
   std::optional<std::string> check_keys(const caf::settings& s) const;
+  std::vector<std::string> take_bool_flags(int argc, char** argv);
+
+  std::vector<std::pair<std::string, bool>> bool_flags_;  // --KEY=true|false, applied last
   std::deque<std::string> help_;  // option descriptions (CAF keeps string_views into these)
   const char* keep(std::string text);
 };

@@ -2,6 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "gateway/admin_service.hpp"
+#include "gateway/reply.hpp"
 #include "protocol/command.pb.h"
 #include "protocol/etcd/rpc.grpc.pb.h"
 
@@ -13,27 +15,6 @@ using node::call_code;
 using node::call_result;
 using node::consensus_actor;
 using node::reply_ptr;
-
-// A reply slot that finishes `reactor` with `response` filled from the actors' result.
-template <class Response>
-reply_ptr finish_into(grpc::ServerUnaryReactor* reactor, Response* response) {
-  return std::make_shared<node::reply_slot>([reactor, response](call_result r) {
-    if (r.code == call_code::ok && response->ParseFromString(r.response)) {
-      reactor->Finish(grpc::Status::OK);
-    } else if (r.code == call_code::ok) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "aegis: malformed response"));
-    } else {
-      reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(r.code), r.message));
-    }
-  });
-}
-
-grpc::ServerUnaryReactor* refuse(grpc::CallbackServerContext* ctx, grpc::StatusCode code,
-                                 const std::string& message) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(grpc::Status(code, message));
-  return reactor;
-}
 
 class kv_service final : public etcdserverpb::KV::CallbackService {
  public:
@@ -94,6 +75,7 @@ std::variant<std::unique_ptr<etcd_server>, std::string> etcd_server::start(
   std::unique_ptr<etcd_server> s(new etcd_server());
   s->services_.push_back(std::make_unique<kv_service>(consensus));
   s->services_.push_back(std::make_unique<maintenance_service>(consensus));
+  s->services_.push_back(make_admin_service(consensus, cfg.fault_injection, cfg.node_id));
   grpc::ServerBuilder b;
   b.AddListeningPort(cfg.client_listen.str(), grpc::InsecureServerCredentials(), &s->port_);
   // etcd's rule: requests up to max_request_bytes, plus room for the gRPC framing.

@@ -1,6 +1,9 @@
 #include "actors/node/consensus.hpp"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 
 #include <chrono>
 #include <iostream>
@@ -43,6 +46,7 @@ struct consensus_state {
   uint64_t next_forward_id = 1;
   uint64_t last_stamp_ms = 0;  // newest stamp seen committed or issued (stamps never go back)
   int64_t clock_skew_ms = 0;   // fault hook: shifts this node's wall clock
+  std::shared_ptr<node_metrics> metrics;
   raft::role last_role = raft::role::follower;
   raft::node_id last_leader = raft::no_node;
 };
@@ -86,9 +90,21 @@ call_result refusal(const raft::result& r) {
   }
 }
 
+void update_metrics(consensus_state& st) {
+  const raft::core& c = *st.core;
+  node_metrics& m = *st.metrics;
+  m.term->Set(static_cast<double>(c.term()));
+  m.is_leader->Set(c.current_role() == raft::role::leader ? 1 : 0);
+  m.has_leader->Set(c.leader() != raft::no_node ? 1 : 0);
+  m.commit_index->Set(static_cast<double>(c.commit()));
+  m.proposals_pending->Set(static_cast<double>(st.writes.size()));
+}
+
 void log_role_change(consensus_state& st) {
   const raft::core& c = *st.core;
   if (c.current_role() == st.last_role && c.leader() == st.last_leader) return;
+  if (c.leader() != st.last_leader && c.leader() != raft::no_node)
+    st.metrics->leader_changes->Increment();
   st.last_role = c.current_role();
   st.last_leader = c.leader();
   std::cerr << "aegis-node " << c.id() << ": " << to_string(c.current_role()) << " in term "
@@ -110,6 +126,7 @@ void attach_replies(consensus_state& st, apply_batch& b) {
   if (b.restore) {
     // Entries folded into a received snapshot: their outcome is not knowable here.
     while (!st.writes.empty() && st.writes.begin()->first <= b.restore->meta.index) {
+      st.metrics->proposals_failed->Increment();
       st.writes.begin()->second.reply->finish(call_result::error(
           call_code::unavailable,
           "etcdserver: request timed out, possibly due to previous leader failure"));
@@ -122,11 +139,14 @@ void attach_replies(consensus_state& st, apply_batch& b) {
       st.last_stamp_ms = std::max(st.last_stamp_ms, peek_stamp(e.data));
     auto it = st.writes.find(e.index);
     if (it == st.writes.end()) continue;
-    if (it->second.term == e.term)
+    if (it->second.term == e.term) {
       b.replies.emplace_back(e.index, std::move(it->second.reply));
-    else
+      st.metrics->proposals_committed->Increment();
+    } else {
       it->second.reply->finish(
           call_result::error(call_code::unavailable, "etcdserver: leader changed"));
+      st.metrics->proposals_failed->Increment();
+    }
     st.writes.erase(it);
   }
 }
@@ -148,6 +168,7 @@ void hand_out_reads(consensus_state& st, self_pointer self, std::vector<raft::re
 void on_persisted(self_pointer self, persist_job& job) {
   auto& st = self->state;
   const raft::durable& d = *job.receipt;
+  st.metrics->fsync_seconds->Observe(job.fsync_seconds);
   send_messages(st, self, std::move(job.rd.messages).open(d));
   auto batch = std::make_shared<apply_batch>();
   batch->restore = std::move(job.rd.restore);
@@ -164,6 +185,7 @@ void on_persisted(self_pointer self, persist_job& job) {
 void pump(self_pointer self) {
   auto& st = self->state;
   log_role_change(st);
+  update_metrics(st);
   if (st.persisting || !st.core->has_ready()) return;
   auto job = std::make_shared<persist_job>();
   job->rd = st.core->take_ready();
@@ -175,7 +197,8 @@ void pump(self_pointer self) {
 
 // Fails what waited past its deadline (from the oldest; deadlines grow with arrival order).
 template <class Map>
-void expire(Map& pending, uint64_t now) {
+size_t expire(Map& pending, uint64_t now) {
+  size_t expired = 0;
   for (auto it = pending.begin(); it != pending.end();) {
     if (it->second.deadline_ms > now) {
       ++it;
@@ -184,14 +207,16 @@ void expire(Map& pending, uint64_t now) {
     it->second.reply->finish(
         call_result::error(call_code::unavailable, "etcdserver: request timed out"));
     it = pending.erase(it);
+    ++expired;
   }
+  return expired;
 }
 
 void on_tick(self_pointer self) {
   auto& st = self->state;
   const uint64_t now = now_ms(st);
   st.core->tick(now);
-  expire(st.writes, now);
+  st.metrics->proposals_failed->Increment(static_cast<double>(expire(st.writes, now)));
   expire(st.reads, now);
   pump(self);
   const uint32_t tick_ms = std::clamp<uint32_t>(st.cfg.raft.heartbeat_interval_ms / 5, 1, 10);
@@ -303,6 +328,25 @@ void on_status(self_pointer self, reply_ptr reply) {
   self->send(st.sm, status_atom::value, rs, std::move(reply));
 }
 
+// Fault hooks: the gateway has already checked that fault injection is enabled.
+void set_link_faults(self_pointer self, uint64_t peer, const link_faults& f, const reply_ptr& r) {
+  auto link = self->state.links.find(peer);
+  if (link == self->state.links.end())
+    return r->finish(call_result::error(call_code::not_found,
+                                        "aegis: no peer " + std::to_string(peer) + " here"));
+  self->send(link->second, fault_atom::value, f);
+  r->finish({});
+}
+
+void clear_faults(self_pointer self, const reply_ptr& r) {
+  auto& st = self->state;
+  for (auto& [id, link] : st.links)
+    self->send(link, fault_atom::value, link_faults{});
+  self->send(st.log, fsync_atom::value, uint32_t{0});
+  st.clock_skew_ms = 0;
+  r->finish({});
+}
+
 void start_children(self_pointer self, consensus_params& p) {
   auto& st = self->state;
   auto& sys = self->system();
@@ -313,6 +357,7 @@ void start_children(self_pointer self, consensus_params& p) {
   smp.member_id = st.cfg.node_id;
   smp.snapshot_threshold_entries = st.cfg.raft.snapshot_threshold_entries;
   smp.last_snapshot_index = p.restore.snap ? p.restore.snap->meta.index : 0;
+  smp.metrics = p.metrics;
   st.sm = spawn_state_machine(sys, std::move(smp), self);
   for (const auto& peer : st.cfg.peers) {
     if (peer.id == st.cfg.node_id) continue;
@@ -330,6 +375,7 @@ consensus_actor::behavior_type consensus_behavior(self_pointer self,
   auto& p = *params;
   auto& st = self->state;
   st.cfg = p.cfg;
+  st.metrics = p.metrics;
   st.core = std::make_unique<raft::core>(p.cfg.node_id, p.cfg.raft, p.seed, std::move(p.restore));
   start_children(self, p);
   self->send(self, tick_atom::value);
@@ -355,6 +401,18 @@ consensus_actor::behavior_type consensus_behavior(self_pointer self,
         pump(self);
       },
       [=](tick_atom) { on_tick(self); },
+      [=](fault_atom, uint64_t peer, const link_faults& f, const reply_ptr& reply) {
+        set_link_faults(self, peer, f, reply);
+      },
+      [=](fsync_atom, uint32_t extra_ms, const reply_ptr& reply) {
+        self->send(self->state.log, fsync_atom::value, extra_ms);
+        reply->finish({});
+      },
+      [=](clear_atom, const reply_ptr& reply) { clear_faults(self, reply); },
+      [=](skew_atom, int64_t skew_ms, const reply_ptr& reply) {
+        self->state.clock_skew_ms = skew_ms;
+        reply->finish({});
+      },
   };
 }
 

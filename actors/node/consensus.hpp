@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "actors/node/messages.hpp"
+#include "actors/node/metrics.hpp"
 #include "actors/raft/core.hpp"
 #include "config/node_config.hpp"
 #include "persistence/kv_store.hpp"
@@ -23,6 +24,7 @@ struct consensus_params {
   raft::restore_state restore;
   std::unique_ptr<persistence::rocks_storage> raft_store;
   std::unique_ptr<persistence::kv_store> kv_store;
+  std::shared_ptr<node_metrics> metrics;  // never null
 };
 
 consensus_actor spawn_consensus(caf::actor_system& sys, consensus_params p);

@@ -85,6 +85,8 @@ CAF_ADD_ATOM(aegis, aegis::node, connect_atom, "pconnect")
 CAF_ADD_ATOM(aegis, aegis::node, deliver_atom, "pdeliver")
 CAF_ADD_ATOM(aegis, aegis::node, fault_atom, "fault")
 CAF_ADD_ATOM(aegis, aegis::node, fsync_atom, "fsyncdelay")
+CAF_ADD_ATOM(aegis, aegis::node, skew_atom, "clockskew")
+CAF_ADD_ATOM(aegis, aegis::node, clear_atom, "clear")
 CAF_END_TYPE_ID_BLOCK(aegis)
 
 namespace aegis::node {
@@ -104,7 +106,12 @@ using consensus_actor = caf::typed_actor<
     caf::reacts_to<forward_atom, uint64_t, std::string>,      // a forwarded write's answer
     caf::reacts_to<status_atom, reply_ptr>,                   // Maintenance.Status
     caf::reacts_to<compact_atom, uint64_t, std::string>,      // a state-machine snapshot
-    caf::reacts_to<tick_atom>>;
+    caf::reacts_to<tick_atom>,
+    // Fault hooks (the gateway refuses them unless the node runs with fault injection on).
+    caf::reacts_to<fault_atom, uint64_t, link_faults, reply_ptr>,  // the link towards a peer
+    caf::reacts_to<fsync_atom, uint32_t, reply_ptr>,               // extra ms per fsync
+    caf::reacts_to<skew_atom, int64_t, reply_ptr>,                 // wall-clock skew in ms
+    caf::reacts_to<clear_atom, reply_ptr>>;                        // heal every fault
 
 // Writes ready batches to RocksDB with one fsync per batch.
 using log_actor =

@@ -1,5 +1,8 @@
 #include "actors/node/state_machine.hpp"
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
 #include <map>
 
 #include "actors/state/kv_machine.hpp"
@@ -18,6 +21,7 @@ struct sm_state {
   std::unique_ptr<persistence::kv_store> store;
   std::unique_ptr<state::kv_machine> machine;
   consensus_actor consensus;
+  std::shared_ptr<node_metrics> metrics;
   uint64_t snapshot_threshold_entries = 0;
   uint64_t last_snapshot_index = 0;
   uint64_t term = 0;                           // newest term seen, for headers
@@ -66,8 +70,10 @@ void apply_committed(sm_pointer self, const apply_batch& b) {
   if (last != 0) st.machine->commit_batch(last);
   serve_ready_reads(st);
   const uint64_t applied = st.machine->applied_index();
+  st.metrics->applied_index->Set(static_cast<double>(applied));
   if (applied >= st.last_snapshot_index + st.snapshot_threshold_entries) {
     st.last_snapshot_index = applied;
+    st.metrics->snapshots_taken->Increment();
     self->send(st.consensus, compact_atom::value, applied, st.machine->snapshot_data());
   }
 }
@@ -97,6 +103,7 @@ state_machine_actor::behavior_type sm_behavior(sm_pointer self,
   st.store = std::move(p.store);
   st.machine = std::make_unique<state::kv_machine>(*st.store, p.cluster_id, p.member_id);
   st.consensus = std::move(consensus);
+  st.metrics = p.metrics;
   st.snapshot_threshold_entries = p.snapshot_threshold_entries;
   st.last_snapshot_index = p.last_snapshot_index;
   return {

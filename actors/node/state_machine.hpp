@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "actors/node/messages.hpp"
+#include "actors/node/metrics.hpp"
 #include "persistence/kv_store.hpp"
 
 namespace aegis::node {
@@ -15,7 +16,8 @@ struct state_machine_params {
   uint64_t cluster_id = 0;
   uint64_t member_id = 0;
   uint64_t snapshot_threshold_entries = 10000;
-  uint64_t last_snapshot_index = 0;  // index of the newest snapshot consensus already holds
+  uint64_t last_snapshot_index = 0;       // index of the newest snapshot consensus already holds
+  std::shared_ptr<node_metrics> metrics;  // never null
 };
 
 // `consensus` receives the snapshots (compact_atom).
