@@ -126,8 +126,10 @@ int main(int argc, char** argv) {
 
   const int sig = wait_for_stop_signal();
   std::cerr << "aegis-node " << cfg.node_id << ": stopping on signal " << sig << std::endl;
-  grpc_server->shutdown();
+  // Actors first: the calls they hold are answered ("node stopping") as their reply slots are
+  // dropped, so gRPC's shutdown finds no call waiting for an answer.
   caf::anon_send_exit(inbox, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(consensus, caf::exit_reason::user_shutdown);
+  grpc_server->shutdown();
   return 0;
 }

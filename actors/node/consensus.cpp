@@ -1,6 +1,5 @@
 #include "actors/node/consensus.hpp"
 
-#include <google/protobuf/io/coded_stream.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -9,6 +8,7 @@
 #include <iostream>
 #include <map>
 
+#include "actors/node/forwarding.hpp"
 #include "actors/node/log_actor.hpp"
 #include "actors/node/peer_link.hpp"
 #include "actors/node/state_machine.hpp"
@@ -42,8 +42,7 @@ struct consensus_state {
   std::map<raft::index_t, pending_write> writes;  // proposed here, waiting to apply
   std::map<uint64_t, pending_read> reads;         // by ReadIndex context
   uint64_t next_read_ctx = 1;
-  std::map<uint64_t, caf::response_promise> forwards;  // writes forwarded to us by followers
-  uint64_t next_forward_id = 1;
+  std::unique_ptr<forward_tracker> forwarded;  // our clients' writes sent to the leader
   uint64_t last_stamp_ms = 0;  // newest stamp seen committed or issued (stamps never go back)
   int64_t clock_skew_ms = 0;   // fault hook: shifts this node's wall clock
   std::shared_ptr<node_metrics> metrics;
@@ -66,14 +65,8 @@ uint64_t wall_ms(const consensus_state& st) {
   return static_cast<uint64_t>(now + st.clock_skew_ms);
 }
 
-// The stamp of an Envelope (field 1) without parsing the command it carries.
-uint64_t peek_stamp(const std::string& data) {
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(data.data()),
-                                            static_cast<int>(data.size()));
-  uint64_t stamp = 0;
-  if (in.ReadTag() == (1u << 3)) in.ReadVarint64(&stamp);
-  return stamp;
-}
+// Client writes waiting at one node (proposed here or forwarded from here); more are refused.
+constexpr size_t max_pending_writes = 16384;
 
 call_result refusal(const raft::result& r) {
   switch (r.code) {
@@ -97,14 +90,17 @@ void update_metrics(consensus_state& st) {
   m.is_leader->Set(c.current_role() == raft::role::leader ? 1 : 0);
   m.has_leader->Set(c.leader() != raft::no_node ? 1 : 0);
   m.commit_index->Set(static_cast<double>(c.commit()));
-  m.proposals_pending->Set(static_cast<double>(st.writes.size()));
+  m.proposals_pending->Set(static_cast<double>(st.writes.size() + st.forwarded->pending()));
 }
 
 void log_role_change(consensus_state& st) {
   const raft::core& c = *st.core;
   if (c.current_role() == st.last_role && c.leader() == st.last_leader) return;
-  if (c.leader() != st.last_leader && c.leader() != raft::no_node)
+  if (c.leader() != st.last_leader && c.leader() != raft::no_node) {
     st.metrics->leader_changes->Increment();
+    st.metrics->proposals_failed->Increment(
+        static_cast<double>(st.forwarded->leader_changed(c.leader())));
+  }
   st.last_role = c.current_role();
   st.last_leader = c.leader();
   std::cerr << "aegis-node " << c.id() << ": " << to_string(c.current_role()) << " in term "
@@ -135,8 +131,15 @@ void attach_replies(consensus_state& st, apply_batch& b) {
   }
   for (const auto& ce : b.entries) {
     const raft::entry& e = ce.get();
-    if (e.type == raft::entry_type::command)
-      st.last_stamp_ms = std::max(st.last_stamp_ms, peek_stamp(e.data));
+    if (e.type == raft::entry_type::command) {
+      aegis::smpb::Envelope env;
+      if (env.ParseFromString(e.data)) {
+        st.last_stamp_ms = std::max(st.last_stamp_ms, env.stamp_unix_ms());
+        if (env.origin_node() == st.cfg.node_id)
+          if (auto reply = st.forwarded->take(env.origin_request()))
+            b.replies.emplace_back(e.index, std::move(reply));
+      }
+    }
     auto it = st.writes.find(e.index);
     if (it == st.writes.end()) continue;
     if (it->second.term == e.term) {
@@ -185,6 +188,10 @@ void on_persisted(self_pointer self, persist_job& job) {
 void pump(self_pointer self) {
   auto& st = self->state;
   log_role_change(st);
+  if (auto batch = st.forwarded->take_batch()) {
+    auto link = st.links.find(batch->first);
+    if (link != st.links.end()) self->send(link->second, forward_atom::value, batch->second);
+  }
   update_metrics(st);
   if (st.persisting || !st.core->has_ready()) return;
   auto job = std::make_shared<persist_job>();
@@ -218,6 +225,7 @@ void on_tick(self_pointer self) {
   st.core->tick(now);
   st.metrics->proposals_failed->Increment(static_cast<double>(expire(st.writes, now)));
   expire(st.reads, now);
+  st.metrics->proposals_failed->Increment(static_cast<double>(st.forwarded->expire(now)));
   pump(self);
   const uint32_t tick_ms = std::clamp<uint32_t>(st.cfg.raft.heartbeat_interval_ms / 5, 1, 10);
   self->delayed_send(self, std::chrono::milliseconds(tick_ms), tick_atom::value);
@@ -238,70 +246,65 @@ void on_peer_message(self_pointer self, const std::string& bytes) {
   pump(self);
 }
 
-// Forwards a client write to the leader's consensus through our link to it.
-void forward_to_leader(self_pointer self, raft::node_id leader, std::string command,
-                       reply_ptr reply) {
-  auto& st = self->state;
-  auto link = st.links.find(leader);
-  if (link == st.links.end()) {
-    reply->finish(call_result::error(call_code::unavailable, "etcdserver: no leader"));
-    return;
-  }
-  const std::string where = "node " + std::to_string(leader);
-  self->request(link->second, std::chrono::milliseconds(st.cfg.request_timeout_ms),
-                forward_atom::value, std::move(command))
-      .then(
-          [reply](std::string& bytes) {
-            aegis::smpb::ForwardResult fr;
-            if (!fr.ParseFromString(bytes))
-              return reply->finish(call_result::error(call_code::internal, "bad forward reply"));
-            reply->finish({static_cast<call_code>(fr.code()), fr.message(), fr.response()});
-          },
-          [reply, where](const caf::error& err) {
-            reply->finish(call_result::error(call_code::unavailable,
-                                             "aegis: could not forward the write to the leader (" +
-                                                 where + "): " + caf::to_string(err)));
-          });
+// Stamps a command with the leader's clock (never below an earlier stamp) and proposes it.
+raft::result propose_stamped(consensus_state& st, std::string command, uint64_t origin_node,
+                             uint64_t origin_request) {
+  st.last_stamp_ms = std::max(st.last_stamp_ms, wall_ms(st));
+  aegis::smpb::Envelope env;
+  env.set_stamp_unix_ms(st.last_stamp_ms);
+  env.set_command(std::move(command));
+  env.set_origin_node(origin_node);
+  env.set_origin_request(origin_request);
+  return st.core->propose(env.SerializeAsString());
 }
 
-// Stamps and proposes a client command; as a follower, forwards it when `may_forward`.
-void propose(self_pointer self, std::string command, reply_ptr reply, bool may_forward) {
+// A client write: proposed here by the leader, queued for the leader by a follower.
+void propose(self_pointer self, std::string command, reply_ptr reply) {
   auto& st = self->state;
   const uint64_t now = now_ms(st);
   st.core->tick(now);
-  if (st.core->current_role() == raft::role::leader) {
-    st.last_stamp_ms = std::max(st.last_stamp_ms, wall_ms(st));
-    aegis::smpb::Envelope env;
-    env.set_stamp_unix_ms(st.last_stamp_ms);
-    env.set_command(std::move(command));
-    const raft::result r = st.core->propose(env.SerializeAsString());
+  const uint64_t deadline = now + st.cfg.request_timeout_ms;
+  if (st.writes.size() + st.forwarded->pending() >= max_pending_writes) {
+    reply->finish(
+        call_result::error(call_code::resource_exhausted, "etcdserver: too many requests"));
+  } else if (st.core->current_role() == raft::role::leader) {
+    const raft::result r = propose_stamped(st, std::move(command), 0, 0);
     if (r.ok())
-      st.writes[r.index] = {r.term, std::move(reply), now + st.cfg.request_timeout_ms};
+      st.writes[r.index] = {r.term, std::move(reply), deadline};
     else
       reply->finish(refusal(r));
-  } else if (may_forward && st.core->leader() != raft::no_node) {
-    forward_to_leader(self, st.core->leader(), std::move(command), std::move(reply));
+  } else if (st.core->leader() != raft::no_node && st.links.count(st.core->leader())) {
+    st.forwarded->add(std::move(command), std::move(reply), st.core->leader(), deadline);
   } else {
     reply->finish(call_result::error(call_code::unavailable, "etcdserver: no leader"));
   }
   pump(self);
 }
 
-caf::result<std::string> on_forwarded(self_pointer self, std::string command) {
+// A follower's batch: propose each write with the follower as origin; refuse what cannot be.
+void on_forward_batch(self_pointer self, const std::string& bytes) {
   auto& st = self->state;
-  auto promise = self->make_response_promise<std::string>();
-  const uint64_t id = st.next_forward_id++;
-  st.forwards.emplace(id, promise);
-  consensus_actor me = self;
-  auto reply = std::make_shared<reply_slot>([me, id](call_result r) {
-    aegis::smpb::ForwardResult fr;
-    fr.set_code(static_cast<int>(r.code));
-    fr.set_message(std::move(r.message));
-    fr.set_response(std::move(r.response));
-    caf::anon_send(me, forward_atom::value, id, fr.SerializeAsString());
-  });
-  propose(self, std::move(command), std::move(reply), false);
-  return promise;
+  aegis::smpb::ForwardBatch batch;
+  if (!batch.ParseFromString(bytes) || !st.links.count(batch.origin_node())) return;
+  st.core->tick(now_ms(st));
+  aegis::smpb::ForwardRefusals refusals;
+  for (auto& item : *batch.mutable_items()) {
+    raft::result r;
+    if (st.core->current_role() == raft::role::leader)
+      r = propose_stamped(st, std::move(*item.mutable_command()), batch.origin_node(),
+                          item.request());
+    else
+      r.code = raft::status_code::not_leader;
+    if (r.ok()) continue;
+    const call_result why = refusal(r);
+    auto* out = refusals.add_items();
+    out->set_request(item.request());
+    out->set_code(static_cast<int>(why.code));
+    out->set_message(why.message);
+  }
+  if (refusals.items_size() > 0)
+    self->send(st.links.at(batch.origin_node()), refuse_atom::value, refusals.SerializeAsString());
+  pump(self);
 }
 
 void on_read(self_pointer self, bool serializable, std::string request, reply_ptr reply) {
@@ -376,20 +379,16 @@ consensus_actor::behavior_type consensus_behavior(self_pointer self,
   auto& st = self->state;
   st.cfg = p.cfg;
   st.metrics = p.metrics;
+  st.forwarded = std::make_unique<forward_tracker>(p.cfg.node_id);
   st.core = std::make_unique<raft::core>(p.cfg.node_id, p.cfg.raft, p.seed, std::move(p.restore));
   start_children(self, p);
   self->send(self, tick_atom::value);
   return {
       [=](raft_atom, const std::string& bytes) { on_peer_message(self, bytes); },
-      [=](forward_atom, std::string& cmd) { return on_forwarded(self, std::move(cmd)); },
-      [=](forward_atom, uint64_t id, std::string& result) {
-        auto it = self->state.forwards.find(id);
-        if (it == self->state.forwards.end()) return;
-        it->second.deliver(std::move(result));
-        self->state.forwards.erase(it);
-      },
+      [=](forward_atom, const std::string& batch) { on_forward_batch(self, batch); },
+      [=](refuse_atom, const std::string& refusals) { self->state.forwarded->refused(refusals); },
       [=](propose_atom, std::string& cmd, reply_ptr& reply) {
-        propose(self, std::move(cmd), std::move(reply), true);
+        propose(self, std::move(cmd), std::move(reply));
       },
       [=](read_atom, bool serializable, std::string& req, reply_ptr& reply) {
         on_read(self, serializable, std::move(req), std::move(reply));

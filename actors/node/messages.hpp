@@ -87,23 +87,25 @@ CAF_ADD_ATOM(aegis, aegis::node, fault_atom, "fault")
 CAF_ADD_ATOM(aegis, aegis::node, fsync_atom, "fsyncdelay")
 CAF_ADD_ATOM(aegis, aegis::node, skew_atom, "clockskew")
 CAF_ADD_ATOM(aegis, aegis::node, clear_atom, "clear")
+CAF_ADD_ATOM(aegis, aegis::node, refuse_atom, "refuse")
 CAF_END_TYPE_ID_BLOCK(aegis)
 
 namespace aegis::node {
 
 // Published on the peer port: the only interface a remote node can reach. Raft messages arrive
-// as serialized protocol/raft.proto bytes; a forwarded write returns a serialized ForwardResult.
-using peer_inbox_actor =
-    caf::typed_actor<caf::reacts_to<raft_atom, std::string>,
-                     caf::replies_to<forward_atom, std::string>::with<std::string>>;
+// as serialized protocol/raft.proto bytes, a follower's writes as a ForwardBatch, the leader's
+// refusals of them as ForwardRefusals (protocol/command.proto).
+using peer_inbox_actor = caf::typed_actor<caf::reacts_to<raft_atom, std::string>,
+                                          caf::reacts_to<forward_atom, std::string>,
+                                          caf::reacts_to<refuse_atom, std::string>>;
 
 // Hosts raft::core and owns the tick timer.
 using consensus_actor = caf::typed_actor<
-    caf::reacts_to<raft_atom, std::string>,                         // from a peer
-    caf::replies_to<forward_atom, std::string>::with<std::string>,  // a follower's client write
-    caf::reacts_to<propose_atom, std::string, reply_ptr>,           // a client write (Command)
+    caf::reacts_to<raft_atom, std::string>,                   // from a peer
+    caf::reacts_to<forward_atom, std::string>,                // a follower's writes
+    caf::reacts_to<refuse_atom, std::string>,                 // the leader refused ours
+    caf::reacts_to<propose_atom, std::string, reply_ptr>,     // a client write (Command)
     caf::reacts_to<read_atom, bool, std::string, reply_ptr>,  // RangeRequest; bool: serializable
-    caf::reacts_to<forward_atom, uint64_t, std::string>,      // a forwarded write's answer
     caf::reacts_to<status_atom, reply_ptr>,                   // Maintenance.Status
     caf::reacts_to<compact_atom, uint64_t, std::string>,      // a state-machine snapshot
     caf::reacts_to<tick_atom>,
@@ -125,10 +127,9 @@ using state_machine_actor =
                      caf::reacts_to<status_atom, raft_status, reply_ptr>>;
 
 // One per remote node: owns the connection, reconnects with backoff, bounded queue.
-using peer_link_actor =
-    caf::typed_actor<caf::reacts_to<raft_atom, std::string>,
-                     caf::replies_to<forward_atom, std::string>::with<std::string>,
-                     caf::reacts_to<fault_atom, link_faults>, caf::reacts_to<connect_atom>,
-                     caf::reacts_to<deliver_atom, std::string>>;
+using peer_link_actor = caf::typed_actor<
+    caf::reacts_to<raft_atom, std::string>, caf::reacts_to<forward_atom, std::string>,
+    caf::reacts_to<refuse_atom, std::string>, caf::reacts_to<fault_atom, link_faults>,
+    caf::reacts_to<connect_atom>, caf::reacts_to<deliver_atom, uint8_t, std::string>>;
 
 }  // namespace aegis::node

@@ -13,17 +13,32 @@ constexpr uint32_t backoff_ms_min = 50;
 constexpr uint32_t backoff_ms_max = 2000;
 constexpr auto connect_timeout = std::chrono::seconds(3);
 
+// What travels on a link: Raft messages, forwarded writes, refusals of forwarded writes.
+enum class kind : uint8_t { raft, forward, refuse };
+
 struct link_state {
   peer_link_params params;
   peer_inbox_actor remote;  // invalid while disconnected
   bool connecting = false;
   uint32_t backoff_ms = backoff_ms_min;
-  std::deque<std::string> queue;  // messages waiting for a connection
+  std::deque<std::pair<kind, std::string>> queue;  // messages waiting for a connection
   link_faults faults;
   raft::prng rng{1};
 };
 
 using link_pointer = peer_link_actor::stateful_pointer<link_state>;
+
+template <class Handle>
+void send_to(link_pointer self, const Handle& dest, kind k, std::string bytes) {
+  switch (k) {
+    case kind::raft:
+      return self->send(dest, raft_atom::value, std::move(bytes));
+    case kind::forward:
+      return self->send(dest, forward_atom::value, std::move(bytes));
+    case kind::refuse:
+      return self->send(dest, refuse_atom::value, std::move(bytes));
+  }
+}
 
 void schedule_reconnect(link_pointer self) {
   auto& st = self->state;
@@ -38,8 +53,8 @@ void on_connected(link_pointer self, caf::strong_actor_ptr ptr) {
   st.remote = caf::actor_cast<peer_inbox_actor>(std::move(ptr));
   self->monitor(st.remote);
   st.backoff_ms = backoff_ms_min;
-  for (auto& bytes : st.queue)
-    self->send(st.remote, raft_atom::value, std::move(bytes));
+  for (auto& [k, bytes] : st.queue)
+    send_to(self, st.remote, k, std::move(bytes));
   st.queue.clear();
 }
 
@@ -58,25 +73,23 @@ void connect(link_pointer self) {
             });
 }
 
-void deliver(link_pointer self, std::string bytes) {
+void deliver(link_pointer self, kind k, std::string bytes) {
   auto& st = self->state;
-  if (st.remote) {
-    self->send(st.remote, raft_atom::value, std::move(bytes));
-    return;
-  }
+  if (st.remote) return send_to(self, st.remote, k, std::move(bytes));
   if (st.queue.size() >= st.params.queue_limit) st.queue.pop_front();
-  st.queue.push_back(std::move(bytes));
+  st.queue.emplace_back(k, std::move(bytes));
 }
 
 // The fault hooks, in the order a packet would meet them: partition, loss, delay.
-void send_with_faults(link_pointer self, std::string bytes) {
+void send_with_faults(link_pointer self, kind k, std::string bytes) {
   auto& st = self->state;
   const link_faults& f = st.faults;
   if (f.partitioned) return;
   if (f.drop_pct > 0 && st.rng.between(0, 100) < f.drop_pct) return;
-  if (f.delay_ms == 0 && f.jitter_ms == 0) return deliver(self, std::move(bytes));
+  if (f.delay_ms == 0 && f.jitter_ms == 0) return deliver(self, k, std::move(bytes));
   const uint64_t ms = f.delay_ms + (f.jitter_ms > 0 ? st.rng.between(0, f.jitter_ms + 1) : 0);
-  self->delayed_send(self, std::chrono::milliseconds(ms), deliver_atom::value, std::move(bytes));
+  self->delayed_send(self, std::chrono::milliseconds(ms), deliver_atom::value,
+                     static_cast<uint8_t>(k), std::move(bytes));
 }
 
 peer_link_actor::behavior_type link_behavior(link_pointer self, peer_link_params p) {
@@ -89,14 +102,18 @@ peer_link_actor::behavior_type link_behavior(link_pointer self, peer_link_params
   });
   self->send(self, connect_atom::value);
   return {
-      [=](raft_atom, std::string& bytes) { send_with_faults(self, std::move(bytes)); },
-      [=](forward_atom, std::string& bytes) -> caf::result<std::string> {
-        if (!self->state.remote) return caf::make_error(caf::sec::request_receiver_down);
-        return self->delegate(self->state.remote, forward_atom::value, std::move(bytes));
+      [=](raft_atom, std::string& bytes) { send_with_faults(self, kind::raft, std::move(bytes)); },
+      [=](forward_atom, std::string& bytes) {
+        send_with_faults(self, kind::forward, std::move(bytes));
+      },
+      [=](refuse_atom, std::string& bytes) {
+        send_with_faults(self, kind::refuse, std::move(bytes));
       },
       [=](fault_atom, const link_faults& f) { self->state.faults = f; },
       [=](connect_atom) { connect(self); },
-      [=](deliver_atom, std::string& bytes) { deliver(self, std::move(bytes)); },
+      [=](deliver_atom, uint8_t k, std::string& bytes) {
+        deliver(self, static_cast<kind>(k), std::move(bytes));
+      },
   };
 }
 
@@ -107,7 +124,10 @@ peer_inbox_actor::behavior_type inbox_behavior(peer_inbox_actor::pointer self,
         self->send(consensus, raft_atom::value, std::move(bytes));
       },
       [=](forward_atom, std::string& bytes) {
-        return self->delegate(consensus, forward_atom::value, std::move(bytes));
+        self->send(consensus, forward_atom::value, std::move(bytes));
+      },
+      [=](refuse_atom, std::string& bytes) {
+        self->send(consensus, refuse_atom::value, std::move(bytes));
       },
   };
 }

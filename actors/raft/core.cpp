@@ -92,10 +92,16 @@ bool core::in_leader_lease() const {
 void core::step(const message& m) {
   const bool vote_req = m.type == msg_type::pre_vote || m.type == msg_type::vote;
   // A removed server that never learned of its removal times out and campaigns; its requests
-  // would raise everyone's term and depose the leader again and again (thesis §4.2.3). Its
-  // (pre-)vote requests are ignored here, as etcd's transport drops a removed member's traffic.
-  // Ignoring a vote is always safe. A node with no configuration yet (joining) filters nothing.
-  if (vote_req && !conf_.voters.empty() && !conf_.is_member(m.from)) return;
+  // would raise everyone's term and depose the leader again and again (thesis §4.2.3). So a
+  // (pre-)vote request from outside our configuration is ignored (always safe) -- unless the
+  // candidate's log is at least as up-to-date as ours: then it may be a member added by entries
+  // we have not received yet, and ignoring it can leave no electable quorum (a lagging voter
+  // that never heard of the new member would refuse the only candidate that can win). A removed
+  // server's log falls behind with the first entry after its removal. A node with no
+  // configuration yet (joining) filters nothing.
+  if (vote_req && !conf_.voters.empty() && !conf_.is_member(m.from) &&
+      !log_.is_up_to_date(m.index, m.log_term))
+    return;
   if (m.term > term_) {
     if (vote_req && !m.transfer && in_leader_lease()) return;
     const bool keep_term =

@@ -103,7 +103,11 @@ void core::handle_append_response(const message& m, progress& pr) {
   pr.free_to(m.index);
   if (maybe_commit()) after_commit();
   if (role_ != role::leader) return;  // the commit removed us
-  send_append(m.from, empty_append::never);
+  // A follower that acknowledged after the commit moved has heard of no commit past its entries
+  // yet; nothing else may be coming to tell it (a client waiting there would wait for the next
+  // heartbeat), so it gets a notice of its own.
+  const bool unaware = pr.commit_sent < std::min(commit_, pr.match);
+  send_append(m.from, unaware ? empty_append::commit_notice : empty_append::never);
   maybe_send_timeout_now(m.from);
   maybe_promote_learners();
 }
@@ -193,6 +197,7 @@ void core::send_append(node_id to, empty_append empty) {
   } else if (pr.st == progress::state::probe) {
     pr.probe_sent = true;
   }
+  pr.commit_sent = std::max(pr.commit_sent, commit_);
   send(std::move(m));
 }
 
@@ -215,7 +220,8 @@ void core::broadcast_heartbeat() {
   heartbeat_sent_ms_ = now_ms_;
   read_broadcast_ = false;
   if (!reads_.empty() && reads_.back().seq > read_seq_) ++read_seq_;
-  for (const auto& [n, pr] : prs_) {
+  for (auto& [n, pr] : prs_) {
+    pr.commit_sent = std::max(pr.commit_sent, std::min(pr.match, commit_));
     send({.type = msg_type::heartbeat,
           .to = n,
           .commit = std::min(pr.match, commit_),

@@ -28,6 +28,7 @@ struct progress {
   uint64_t snapshot_offset = 0;  // snapshot: bytes the follower has acknowledged
   uint64_t last_active_ms = 0;   // when the leader last heard from it (leader's clock)
   uint64_t read_ack = 0;         // highest read-index round the follower acknowledged
+  index_t commit_sent = 0;       // highest commit index any message to it carried
 
   bool paused(uint32_t max_inflight) const;
   // An acknowledgement that the follower's log matches up to `index`. Returns false if stale.

@@ -1839,19 +1839,36 @@ BOOST_AUTO_TEST_CASE(s7_applied_reaches_snapshot_index_only_after_restore_is_adv
 }
 
 // §4.2.3: "removed servers (those not in Cnew) can disrupt the cluster ... they will time out and
-// start new elections". Their (pre-)vote requests are ignored, so the term does not move; a
-// member's request at a higher term still does.
+// start new elections". Requests from outside the configuration whose log is behind ours (a
+// removed server's falls behind with the first entry after its removal) are ignored, so the term
+// does not move; a member's request at a higher term still does.
 BOOST_AUTO_TEST_CASE(s4_2_3_removed_server_cannot_raise_the_term) {
   config::raft_config cfg = test_config();
   cfg.pre_vote = false;
   cfg.check_quorum = false;
   core c(1, cfg, 7, restore_state::bootstrap(conf_state{{1, 2, 3}, {}}));
   c.tick(0);
-  message v{.type = msg_type::vote, .from = 9, .to = 1, .term = 5, .index = 100, .log_term = 4};
+  message v{.type = msg_type::vote, .from = 9, .to = 1, .term = 5, .index = 0, .log_term = 0};
   c.step(v);
   BOOST_TEST(c.term() == 1u);
   v.from = 3;
+  v.index = 100;
+  v.log_term = 4;
   c.step(v);
   BOOST_TEST(c.term() == 5u);
   BOOST_TEST(c.vote() == 3u);
+}
+
+// Thesis §4.1: a server uses the newest configuration in its log, so a lagging voter may not know
+// a member that later entries added. Such a candidate with a log at least as up-to-date must be
+// heard: ignoring it can leave no electable quorum (found by the random membership run).
+BOOST_AUTO_TEST_CASE(s4_1_a_member_we_have_not_heard_of_yet_can_win_our_vote) {
+  config::raft_config cfg = test_config();
+  core c(1, cfg, 7, restore_state::bootstrap(conf_state{{1, 2, 3}, {}}));
+  c.tick(0);
+  c.tick(10 * cfg.election_timeout_ms_max);  // no leader heard: no lease
+  message v{.type = msg_type::vote, .from = 6, .to = 1, .term = 5, .index = 20, .log_term = 4};
+  c.step(v);
+  BOOST_TEST(c.term() == 5u);
+  BOOST_TEST(c.vote() == 6u);
 }

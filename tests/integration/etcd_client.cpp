@@ -1,0 +1,73 @@
+// See etcd_client.hpp.
+#include "tests/integration/etcd_client.hpp"
+
+namespace aegis::it {
+
+namespace {
+
+// gRPC deadlines are system_clock time points; tests think in steady_clock.
+void set_deadline(grpc::ClientContext& ctx, steady::time_point deadline) {
+  // Wait for a connection until the deadline instead of failing at once while the channel is in
+  // TRANSIENT_FAILURE (a node that is starting or restarting).
+  ctx.set_wait_for_ready(true);
+  const auto left = deadline - steady::now();
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::duration_cast<std::chrono::system_clock::duration>(left));
+}
+
+std::shared_ptr<grpc::Channel> loopback_channel(const std::string& host_port) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);  // a stray proxy variable must not reroute loopback
+  // Nodes are killed and restarted within seconds: reconnect quickly instead of backing off
+  // for up to two minutes (gRPC's default). (Not GRPC_ARG_MIN_RECONNECT_BACKOFF_MS: despite its
+  // name it bounds the connect attempt, and a short one aborts handshakes with a starting node.)
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
+  return grpc::CreateCustomChannel(host_port, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+etcd_client::etcd_client(const std::string& host_port)
+    : channel_(loopback_channel(host_port)),
+      kv_(etcdserverpb::KV::NewStub(channel_)),
+      maintenance_(etcdserverpb::Maintenance::NewStub(channel_)) {}
+
+grpc::Status etcd_client::put(const std::string& key, const std::string& value,
+                              steady::time_point deadline) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx, deadline);
+  etcdserverpb::PutRequest req;
+  req.set_key(key);
+  req.set_value(value);
+  etcdserverpb::PutResponse resp;
+  return kv_->Put(&ctx, req, &resp);
+}
+
+read_result etcd_client::get(const std::string& key, bool serializable,
+                             steady::time_point deadline) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx, deadline);
+  etcdserverpb::RangeRequest req;
+  req.set_key(key);
+  req.set_serializable(serializable);
+  etcdserverpb::RangeResponse resp;
+  read_result r;
+  r.status = kv_->Range(&ctx, req, &resp);
+  if (r.status.ok() && resp.kvs_size() > 0) r.value = resp.kvs(0).value();
+  return r;
+}
+
+std::optional<node_status> etcd_client::status(steady::time_point deadline) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx, deadline);
+  etcdserverpb::StatusResponse resp;
+  if (!maintenance_->Status(&ctx, etcdserverpb::StatusRequest{}, &resp).ok()) return std::nullopt;
+  return node_status{.member_id = resp.header().member_id(),
+                     .leader = resp.leader(),
+                     .term = resp.raftterm(),
+                     .raft_index = resp.raftindex(),
+                     .applied_index = resp.raftappliedindex()};
+}
+
+}  // namespace aegis::it

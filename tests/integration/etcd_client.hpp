@@ -1,0 +1,48 @@
+// A minimal etcd v3 client for the integration tests, on the generated gRPC stubs: Put, a
+// single-key Range and Maintenance/Status against one node's client address. Thread-safe (the
+// stubs are); every call takes a deadline so a dead node costs a bounded wait.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "protocol/etcd/rpc.grpc.pb.h"
+
+namespace aegis::it {
+
+using steady = std::chrono::steady_clock;
+
+// What Maintenance/Status reports.
+struct node_status {
+  uint64_t member_id = 0;
+  uint64_t leader = 0;  // 0: no known leader
+  uint64_t term = 0;
+  uint64_t raft_index = 0;  // commit index
+  uint64_t applied_index = 0;
+};
+
+struct read_result {
+  grpc::Status status;
+  std::optional<std::string> value;  // nullopt: key absent (or the call failed)
+};
+
+class etcd_client {
+ public:
+  explicit etcd_client(const std::string& host_port);
+
+  grpc::Status put(const std::string& key, const std::string& value, steady::time_point deadline);
+  // serializable=true: a member-local read; false: linearizable (ReadIndex).
+  read_result get(const std::string& key, bool serializable, steady::time_point deadline);
+  std::optional<node_status> status(steady::time_point deadline);
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<etcdserverpb::KV::Stub> kv_;
+  std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance_;
+};
+
+}  // namespace aegis::it
