@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
 
   auto params = open_data(cfg);
   params.seed = pick_seed(cfg);
+  params.incarnation = pick_seed(node_config{});  // always drawn, never configured
   std::string metrics_error;
   params.metrics = aegis::node::make_metrics(
       cfg.node_id, cfg.metrics_listen.host.empty() ? "" : cfg.metrics_listen.str(), metrics_error);
@@ -114,11 +115,24 @@ int main(int argc, char** argv) {
   auto consensus = aegis::node::spawn_consensus(sys, std::move(params));
   auto inbox = aegis::node::spawn_peer_inbox(sys, consensus);
   const auto& self = *cfg.self();
+  // From here on the actors run: a failure stops them and returns (no exit() under their feet).
+  auto stop_actors = [&] {
+    caf::anon_send_exit(inbox, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(consensus, caf::exit_reason::user_shutdown);
+  };
   auto published = sys.middleman().publish(inbox, self.peer.port, self.peer.host.c_str(), true);
-  if (!published)
-    die(1, "cannot listen for peers on " + self.peer.str() + ": " + sys.render(published.error()));
+  if (!published) {
+    std::cerr << "aegis-node: cannot listen for peers on " << self.peer.str() << ": "
+              << sys.render(published.error()) << std::endl;
+    stop_actors();
+    return 1;
+  }
   auto server = aegis::gateway::etcd_server::start(cfg, consensus);
-  if (auto* why = std::get_if<std::string>(&server)) die(1, *why);
+  if (auto* why = std::get_if<std::string>(&server)) {
+    std::cerr << "aegis-node: " << *why << std::endl;
+    stop_actors();
+    return 1;
+  }
   auto& grpc_server = std::get<std::unique_ptr<aegis::gateway::etcd_server>>(server);
   std::cerr << "aegis-node " << cfg.node_id << ": serving clients on " << cfg.client_listen.host
             << ":" << grpc_server->port() << ", peers on " << self.peer.str() << ", seed " << seed
@@ -128,8 +142,7 @@ int main(int argc, char** argv) {
   std::cerr << "aegis-node " << cfg.node_id << ": stopping on signal " << sig << std::endl;
   // Actors first: the calls they hold are answered ("node stopping") as their reply slots are
   // dropped, so gRPC's shutdown finds no call waiting for an answer.
-  caf::anon_send_exit(inbox, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(consensus, caf::exit_reason::user_shutdown);
+  stop_actors();
   grpc_server->shutdown();
   return 0;
 }

@@ -47,8 +47,9 @@ class admin_service final : public Admin::CallbackService {
   grpc::ServerUnaryReactor* ClearFaults(grpc::CallbackServerContext* ctx, const ClearFaultsRequest*,
                                         FaultsReply* resp) override {
     if (auto* r = refused(ctx)) return r;
-    caf::anon_send(consensus_, node::clear_atom::value, done(ctx, resp));
-    return ctx->DefaultReactor();
+    auto* reactor = ctx->DefaultReactor();
+    caf::anon_send(consensus_, node::clear_atom::value, done(reactor, resp));
+    return reactor;
   }
 
  private:
@@ -59,9 +60,9 @@ class admin_service final : public Admin::CallbackService {
                   "node.fault_injection=true)");
   }
 
-  node::reply_ptr done(grpc::CallbackServerContext* ctx, FaultsReply* resp) {
+  // The reactor comes from the handler: DefaultReactor() may be called only once per call.
+  node::reply_ptr done(grpc::ServerUnaryReactor* reactor, FaultsReply* resp) {
     resp->set_member_id(member_id_);
-    auto* reactor = ctx->DefaultReactor();
     return std::make_shared<node::reply_slot>([reactor](node::call_result r) {
       reactor->Finish(r.code == node::call_code::ok
                           ? grpc::Status::OK
@@ -71,9 +72,9 @@ class admin_service final : public Admin::CallbackService {
 
   template <class... Ts>
   grpc::ServerUnaryReactor* send(grpc::CallbackServerContext* ctx, FaultsReply* resp, Ts... xs) {
-    auto reply = done(ctx, resp);
-    caf::anon_send(consensus_, xs..., reply);
-    return ctx->DefaultReactor();
+    auto* reactor = ctx->DefaultReactor();
+    caf::anon_send(consensus_, xs..., done(reactor, resp));
+    return reactor;
   }
 
   node::consensus_actor consensus_;

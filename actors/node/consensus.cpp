@@ -31,6 +31,11 @@ struct pending_read {
   uint64_t deadline_ms = 0;
 };
 
+// Incarnation-based ids stay far from wrapping: the top bits are cleared.
+uint64_t first_id(uint64_t incarnation) {
+  return (incarnation >> 2) | 1;
+}
+
 struct consensus_state {
   config::node_config cfg;
   std::unique_ptr<raft::core> core;
@@ -40,8 +45,9 @@ struct consensus_state {
   std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now();
   bool persisting = false;                        // a ready is with the log actor
   std::map<raft::index_t, pending_write> writes;  // proposed here, waiting to apply
-  std::map<uint64_t, pending_read> reads;         // by ReadIndex context
-  uint64_t next_read_ctx = 1;
+  std::map<uint64_t, pending_read> reads;         // by ReadIndex context, awaiting a read point
+  std::multimap<raft::index_t, pending_read> confirmed_reads;  // by read index, awaiting apply
+  uint64_t next_read_ctx = 0;
   std::unique_ptr<forward_tracker> forwarded;  // our clients' writes sent to the leader
   uint64_t last_stamp_ms = 0;  // newest stamp seen committed or issued (stamps never go back)
   int64_t clock_skew_ms = 0;   // fault hook: shifts this node's wall clock
@@ -154,17 +160,28 @@ void attach_replies(consensus_state& st, apply_batch& b) {
   }
 }
 
-void hand_out_reads(consensus_state& st, self_pointer self, std::vector<raft::read_state> rss) {
+void confirm_reads(consensus_state& st, std::vector<raft::read_state> rss) {
   for (const auto& rs : rss) {
     auto it = st.reads.find(rs.context);
     if (it == st.reads.end()) continue;
     if (rs.ok)
-      self->send(st.sm, read_atom::value, rs.index, std::move(it->second.request),
-                 std::move(it->second.reply));
+      st.confirmed_reads.emplace(rs.index, std::move(it->second));
     else
       it->second.reply->finish(
           call_result::error(call_code::unavailable, "etcdserver: leader changed"));
     st.reads.erase(it);
+  }
+}
+
+// Reads whose read index has been handed to the state machine: it applies those entries before
+// it sees the read (one mailbox, in order). The others wait here, under their deadline.
+void release_reads(consensus_state& st, self_pointer self) {
+  const raft::index_t applied = st.core->applied();
+  while (!st.confirmed_reads.empty() && st.confirmed_reads.begin()->first <= applied) {
+    auto& r = st.confirmed_reads.begin()->second;
+    self->send(st.sm, read_atom::value, st.confirmed_reads.begin()->first, std::move(r.request),
+               std::move(r.reply));
+    st.confirmed_reads.erase(st.confirmed_reads.begin());
   }
 }
 
@@ -179,8 +196,9 @@ void on_persisted(self_pointer self, persist_job& job) {
   batch->term = st.core->term();
   attach_replies(st, *batch);
   if (batch->restore || !batch->entries.empty()) self->send(st.sm, apply_atom::value, batch);
-  hand_out_reads(st, self, std::move(job.rd.read_states));
+  confirm_reads(st, std::move(job.rd.read_states));
   st.core->advance(d);
+  release_reads(st, self);
   st.persisting = false;
   pump(self);
 }
@@ -225,6 +243,7 @@ void on_tick(self_pointer self) {
   st.core->tick(now);
   st.metrics->proposals_failed->Increment(static_cast<double>(expire(st.writes, now)));
   expire(st.reads, now);
+  expire(st.confirmed_reads, now);
   st.metrics->proposals_failed->Increment(static_cast<double>(st.forwarded->expire(now)));
   pump(self);
   const uint32_t tick_ms = std::clamp<uint32_t>(st.cfg.raft.heartbeat_interval_ms / 5, 1, 10);
@@ -269,9 +288,13 @@ void propose(self_pointer self, std::string command, reply_ptr reply) {
         call_result::error(call_code::resource_exhausted, "etcdserver: too many requests"));
   } else if (st.core->current_role() == raft::role::leader) {
     const raft::result r = propose_stamped(st, std::move(command), 0, 0);
-    if (r.ok())
+    if (r.ok()) {
+      // An older call at this index lost its entry to a new leader's log.
+      if (auto old = st.writes.find(r.index); old != st.writes.end())
+        old->second.reply->finish(
+            call_result::error(call_code::unavailable, "etcdserver: leader changed"));
       st.writes[r.index] = {r.term, std::move(reply), deadline};
-    else
+    } else
       reply->finish(refusal(r));
   } else if (st.core->leader() != raft::no_node && st.links.count(st.core->leader())) {
     st.forwarded->add(std::move(command), std::move(reply), st.core->leader(), deadline);
@@ -350,7 +373,7 @@ void clear_faults(self_pointer self, const reply_ptr& r) {
   r->finish({});
 }
 
-void start_children(self_pointer self, consensus_params& p) {
+void start_children(self_pointer self, consensus_params& p, uint64_t snapshot_index) {
   auto& st = self->state;
   auto& sys = self->system();
   st.log = spawn_log(sys, std::move(p.raft_store));
@@ -359,7 +382,7 @@ void start_children(self_pointer self, consensus_params& p) {
   smp.cluster_id = st.cfg.cluster_id();
   smp.member_id = st.cfg.node_id;
   smp.snapshot_threshold_entries = st.cfg.raft.snapshot_threshold_entries;
-  smp.last_snapshot_index = p.restore.snap ? p.restore.snap->meta.index : 0;
+  smp.last_snapshot_index = snapshot_index;
   smp.metrics = p.metrics;
   st.sm = spawn_state_machine(sys, std::move(smp), self);
   for (const auto& peer : st.cfg.peers) {
@@ -379,9 +402,11 @@ consensus_actor::behavior_type consensus_behavior(self_pointer self,
   auto& st = self->state;
   st.cfg = p.cfg;
   st.metrics = p.metrics;
-  st.forwarded = std::make_unique<forward_tracker>(p.cfg.node_id);
+  st.forwarded = std::make_unique<forward_tracker>(p.cfg.node_id, first_id(p.incarnation));
+  st.next_read_ctx = first_id(~p.incarnation);
+  const uint64_t snapshot_index = p.restore.snap ? p.restore.snap->meta.index : 0;
   st.core = std::make_unique<raft::core>(p.cfg.node_id, p.cfg.raft, p.seed, std::move(p.restore));
-  start_children(self, p);
+  start_children(self, p, snapshot_index);
   self->send(self, tick_atom::value);
   return {
       [=](raft_atom, const std::string& bytes) { on_peer_message(self, bytes); },

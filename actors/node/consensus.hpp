@@ -21,6 +21,9 @@ namespace aegis::node {
 struct consensus_params {
   config::node_config cfg;
   uint64_t seed = 0;  // election-jitter seed (already logged by the caller)
+  // Drawn afresh at every start (never from the seed): request ids and read contexts of this
+  // process start here, so an answer meant for an earlier run can never match a call of this one.
+  uint64_t incarnation = 0;
   raft::restore_state restore;
   std::unique_ptr<persistence::rocks_storage> raft_store;
   std::unique_ptr<persistence::kv_store> kv_store;

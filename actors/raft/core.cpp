@@ -69,6 +69,7 @@ core::core(node_id id, const config::raft_config& cfg, uint64_t seed, restore_st
   commit_ = std::max(commit_, applied_);
   applying_to_ = applied_;
   persisted_hs_ = rs.durable ? current_hard_state() : hard_state{};
+  durable_term_ = persisted_hs_.term;
   reset_election_timer();
   check_invariants();
 }
@@ -166,7 +167,8 @@ void core::handle_vote_request(const message& m) {
 // So these leave at once, in parallel with the leader's fsync (thesis §10.2.1). Everything else
 // (votes, acknowledgements) waits for the receipt.
 bool core::independent_of_disk(const message& m) const {
-  if (role_ != role::leader) return false;
+  // A leader that won without asking anyone (a single voter) has not synced its new term yet.
+  if (role_ != role::leader || durable_term_ != term_) return false;
   switch (m.type) {
     case msg_type::append:
     case msg_type::heartbeat:
@@ -283,8 +285,9 @@ const conf_state& core::conf_at(index_t index) const {
 // Snapshots taken by the host.
 
 void core::compact(index_t index, std::string data) {
-  AEGIS_ASSERT(index <= applied_ && index >= log_.offset().index);
-  if (snapshot_ && index <= snapshot_->meta.index) return;
+  AEGIS_ASSERT(index <= applied_);
+  // A snapshot of the host's state can arrive after a newer one from the leader was installed.
+  if (index <= log_.offset().index || (snapshot_ && index <= snapshot_->meta.index)) return;
   auto t = log_.term_at(index);
   AEGIS_ASSERT(t.has_value());
   snapshot_ = snapshot{{index, *t, conf_at(index)}, std::move(data)};
@@ -326,6 +329,7 @@ ready core::take_ready() {
   r.persist.log = log_.take_write();
   snap_to_write_.reset();
   compact_to_.reset();
+  outstanding_term_ = current_hard_state().term;
   if (current_hard_state() != persisted_hs_) {
     persisted_hs_ = current_hard_state();
     r.persist.hs = persisted_hs_;
@@ -355,6 +359,7 @@ ready core::take_ready() {
 void core::advance(const durable& d) {
   AEGIS_ASSERT(outstanding_seq_ != 0 && d.seq() >= outstanding_seq_);
   outstanding_seq_ = 0;
+  durable_term_ = outstanding_term_;
   log_.mark_durable();
   applied_ = std::max(applied_, outstanding_applying_to_);
   // The leader counts its own log toward commit only once it is durable.

@@ -229,6 +229,8 @@ class core {
   std::vector<message> early_msgs_;  // a leader's, released at once (independent_of_disk)
   std::vector<read_state> read_states_;
   hard_state persisted_hs_;
+  term_t durable_term_ = 0;      // term of the hard state known synced (advance() moves it)
+  term_t outstanding_term_ = 0;  // term of the hard state in the ready being persisted
   std::optional<snapshot> snap_to_write_;
   std::optional<log_offset> compact_to_;
   std::optional<snapshot> restore_;

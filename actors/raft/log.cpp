@@ -9,6 +9,7 @@ void raft_log::reset(log_offset offset, std::vector<entry> entries, bool durable
   offset_ = offset;
   entries_.assign(std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
   in_flight_to_.reset();
+  stored_to_ = durable ? last_index() : offset_.index;
   if (durable) {
     durable_to_ = last_index();
     unstable_from_ = last_index() + 1;
@@ -126,8 +127,9 @@ log_write raft_log::take_write() {
   AEGIS_ASSERT(!in_flight_to_);
   log_write w;
   if (dirty_) {
-    w.truncate_from = unstable_from_;
+    if (unstable_from_ <= stored_to_) w.truncate_from = unstable_from_;
     w.entries = slice(unstable_from_, last_index(), UINT64_MAX);
+    stored_to_ = last_index();
   }
   in_flight_to_ = last_index();
   unstable_from_ = last_index() + 1;

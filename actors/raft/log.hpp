@@ -80,6 +80,10 @@ class raft_log {
   bool dirty_ = false;         // something (entries or a truncation) awaits take_write()
   index_t durable_to_ = 0;     // every entry <= this is in stable storage as it is in memory
   std::optional<index_t> in_flight_to_;  // last index of the outstanding write
+  // The highest index storage may hold. A write starting at or below it must first delete what
+  // follows (truncate_from); a plain append need not (a range delete per batch piles up
+  // tombstones in RocksDB).
+  index_t stored_to_ = 0;
 };
 
 }  // namespace aegis::raft
