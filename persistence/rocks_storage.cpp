@@ -142,6 +142,11 @@ void rocks_storage::write(raft::persist_batch b) {
   }
 }
 
+bool rocks_storage::needs_fsync(const raft::persist_batch& b) const {
+  return needs_fsync_ || b.snap || b.compact_to || b.log.truncate_from || !b.log.entries.empty() ||
+         (b.hs && (b.hs->term != fsynced_hs_.term || b.hs->vote != fsynced_hs_.vote));
+}
+
 // One write for everything staged: the group commit's single fsync (skipped when the batch holds
 // nothing but a commit index).
 void rocks_storage::do_sync() {

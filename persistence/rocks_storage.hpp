@@ -40,6 +40,8 @@ class rocks_storage final : public raft::stable_storage {
   ~rocks_storage() override;
 
   void write(raft::persist_batch b) override;
+  // Whether writing `b` (after everything already synced) would cost an fsync.
+  bool needs_fsync(const raft::persist_batch& b) const;
   // What a restarting node finds. Corrupt or inconsistent data is an error naming the key.
   std::variant<raft::restore_state, storage_error> restore() const;
 

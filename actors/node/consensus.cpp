@@ -40,8 +40,10 @@ struct consensus_state {
   config::node_config cfg;
   std::unique_ptr<raft::core> core;
   log_actor log;
+  std::shared_ptr<persistence::rocks_storage> storage;  // see spawn_log: only while !persisting
   state_machine_actor sm;
   std::map<raft::node_id, peer_link_actor> links;
+  std::map<raft::node_id, peer_inbox_actor> routes;  // direct to a remote inbox (see peer_link)
   std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now();
   bool persisting = false;                        // a ready is with the log actor
   std::map<raft::index_t, pending_write> writes;  // proposed here, waiting to apply
@@ -117,8 +119,11 @@ void pump(self_pointer self);
 
 void send_messages(consensus_state& st, self_pointer self, std::vector<raft::message> msgs) {
   for (const auto& m : msgs) {
-    auto link = st.links.find(m.to);
-    if (link != st.links.end()) self->send(link->second, raft_atom::value, protocol::encode(m));
+    if (auto route = st.routes.find(m.to); route != st.routes.end()) {
+      self->send(route->second, raft_atom::value, protocol::encode(m));
+    } else if (auto link = st.links.find(m.to); link != st.links.end()) {
+      self->send(link->second, raft_atom::value, protocol::encode(m));
+    }
   }
 }
 
@@ -185,7 +190,7 @@ void release_reads(consensus_state& st, self_pointer self) {
   }
 }
 
-void on_persisted(self_pointer self, persist_job& job) {
+void finish_ready(self_pointer self, persist_job& job) {
   auto& st = self->state;
   const raft::durable& d = *job.receipt;
   st.metrics->fsync_seconds->Observe(job.fsync_seconds);
@@ -199,25 +204,38 @@ void on_persisted(self_pointer self, persist_job& job) {
   confirm_reads(st, std::move(job.rd.read_states));
   st.core->advance(d);
   release_reads(st, self);
-  st.persisting = false;
-  pump(self);
 }
 
 void pump(self_pointer self) {
   auto& st = self->state;
   log_role_change(st);
   if (auto batch = st.forwarded->take_batch()) {
-    auto link = st.links.find(batch->first);
-    if (link != st.links.end()) self->send(link->second, forward_atom::value, batch->second);
+    if (auto route = st.routes.find(batch->first); route != st.routes.end())
+      self->send(route->second, forward_atom::value, std::move(batch->second));
+    else if (auto link = st.links.find(batch->first); link != st.links.end())
+      self->send(link->second, forward_atom::value, std::move(batch->second));
   }
   update_metrics(st);
-  if (st.persisting || !st.core->has_ready()) return;
-  auto job = std::make_shared<persist_job>();
-  job->rd = st.core->take_ready();
-  send_messages(st, self, std::move(job->rd.early_messages));
-  st.persisting = true;
-  self->request(st.log, caf::infinite, persist_atom::value, std::move(job))
-      .then([=](persist_job_ptr& done) { on_persisted(self, *done); });
+  // A batch that needs no fsync (only a new commit index, or nothing) is written right here: the
+  // log actor round trip would cost two thread hops on every commit.
+  while (!st.persisting && st.core->has_ready()) {
+    auto job = std::make_shared<persist_job>();
+    job->rd = st.core->take_ready();
+    send_messages(st, self, std::move(job->rd.early_messages));
+    if (!st.storage->needs_fsync(job->rd.persist)) {
+      persist_now(*st.storage, *job);
+      finish_ready(self, *job);
+      log_role_change(st);
+      continue;
+    }
+    st.persisting = true;
+    self->request(st.log, caf::infinite, persist_atom::value, std::move(job))
+        .then([=](persist_job_ptr& done) {
+          self->state.persisting = false;
+          finish_ready(self, *done);
+          pump(self);
+        });
+  }
 }
 
 // Fails what waited past its deadline (from the oldest; deadlines grow with arrival order).
@@ -376,7 +394,8 @@ void clear_faults(self_pointer self, const reply_ptr& r) {
 void start_children(self_pointer self, consensus_params& p, uint64_t snapshot_index) {
   auto& st = self->state;
   auto& sys = self->system();
-  st.log = spawn_log(sys, std::move(p.raft_store));
+  st.storage = std::move(p.raft_store);
+  st.log = spawn_log(sys, st.storage);
   state_machine_params smp;
   smp.store = std::move(p.kv_store);
   smp.cluster_id = st.cfg.cluster_id();
@@ -388,7 +407,7 @@ void start_children(self_pointer self, consensus_params& p, uint64_t snapshot_in
   for (const auto& peer : st.cfg.peers) {
     if (peer.id == st.cfg.node_id) continue;
     st.links[peer.id] = spawn_peer_link(
-        sys, {peer.id, peer.peer, st.cfg.peer_queue_messages, p.seed ^ (peer.id * 0x9e37)});
+        sys, {peer.id, peer.peer, st.cfg.peer_queue_messages, p.seed ^ (peer.id * 0x9e37), self});
   }
   self->link_to(st.log);
   self->link_to(st.sm);
@@ -433,6 +452,12 @@ consensus_actor::behavior_type consensus_behavior(self_pointer self,
         reply->finish({});
       },
       [=](clear_atom, const reply_ptr& reply) { clear_faults(self, reply); },
+      [=](route_atom, uint64_t peer, const caf::actor& inbox) {
+        if (inbox)
+          self->state.routes[peer] = caf::actor_cast<peer_inbox_actor>(inbox);
+        else
+          self->state.routes.erase(peer);
+      },
       [=](skew_atom, int64_t skew_ms, const reply_ptr& reply) {
         self->state.clock_skew_ms = skew_ms;
         reply->finish({});

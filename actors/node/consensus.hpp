@@ -25,7 +25,7 @@ struct consensus_params {
   // process start here, so an answer meant for an earlier run can never match a call of this one.
   uint64_t incarnation = 0;
   raft::restore_state restore;
-  std::unique_ptr<persistence::rocks_storage> raft_store;
+  std::shared_ptr<persistence::rocks_storage> raft_store;
   std::unique_ptr<persistence::kv_store> kv_store;
   std::shared_ptr<node_metrics> metrics;  // never null
 };

@@ -16,8 +16,7 @@ using log_pointer = log_actor::stateful_pointer<log_state>;
 
 persist_job_ptr persist(log_state& st, persist_job_ptr job) {
   const auto start = std::chrono::steady_clock::now();
-  st.storage->write(std::move(job->rd.persist));  // even empty: it advances the write seq
-  job->receipt = st.storage->sync();
+  persist_now(*st.storage, *job);
   if (st.extra_fsync_ms > 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(st.extra_fsync_ms));
   job->fsync_seconds =
@@ -36,10 +35,14 @@ log_actor::behavior_type log_behavior(log_pointer self,
 
 }  // namespace
 
-log_actor spawn_log(caf::actor_system& sys, std::unique_ptr<persistence::rocks_storage> storage) {
+void persist_now(persistence::rocks_storage& storage, persist_job& job) {
+  storage.write(std::move(job.rd.persist));  // even empty: it advances the write seq
+  job.receipt = storage.sync();
+}
+
+log_actor spawn_log(caf::actor_system& sys, std::shared_ptr<persistence::rocks_storage> storage) {
   // Detached: fsync blocks, and it must not block a scheduler thread on a 2-core machine.
-  return sys.spawn<caf::detached>(log_behavior,
-                                  std::shared_ptr<persistence::rocks_storage>(std::move(storage)));
+  return sys.spawn<caf::detached>(log_behavior, std::move(storage));
 }
 
 }  // namespace aegis::node

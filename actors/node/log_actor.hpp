@@ -11,6 +11,13 @@
 
 namespace aegis::node {
 
-log_actor spawn_log(caf::actor_system& sys, std::unique_ptr<persistence::rocks_storage> storage);
+// `storage` is shared with consensus, which writes a batch that needs no fsync itself, and only
+// while no job is with the log actor (consensus sends one job at a time and touches the store
+// again only after the reply: the mailbox orders the two threads' accesses).
+log_actor spawn_log(caf::actor_system& sys, std::shared_ptr<persistence::rocks_storage> storage);
+
+// Writes and syncs one job's batch and fills its receipt (the log actor's work, also used inline
+// by consensus for batches that need no fsync).
+void persist_now(persistence::rocks_storage& storage, persist_job& job);
 
 }  // namespace aegis::node

@@ -88,6 +88,7 @@ CAF_ADD_ATOM(aegis, aegis::node, fsync_atom, "fsyncdelay")
 CAF_ADD_ATOM(aegis, aegis::node, skew_atom, "clockskew")
 CAF_ADD_ATOM(aegis, aegis::node, clear_atom, "clear")
 CAF_ADD_ATOM(aegis, aegis::node, refuse_atom, "refuse")
+CAF_ADD_ATOM(aegis, aegis::node, route_atom, "route")
 CAF_END_TYPE_ID_BLOCK(aegis)
 
 namespace aegis::node {
@@ -113,7 +114,10 @@ using consensus_actor = caf::typed_actor<
     caf::reacts_to<fault_atom, uint64_t, link_faults, reply_ptr>,  // the link towards a peer
     caf::reacts_to<fsync_atom, uint32_t, reply_ptr>,               // extra ms per fsync
     caf::reacts_to<skew_atom, int64_t, reply_ptr>,                 // wall-clock skew in ms
-    caf::reacts_to<clear_atom, reply_ptr>>;                        // heal every fault
+    caf::reacts_to<clear_atom, reply_ptr>,
+    // From a peer link: send Raft messages for `peer` straight to this remote inbox (an invalid
+    // handle: go through the link again).
+    caf::reacts_to<route_atom, uint64_t, caf::actor>>;  // heal every fault
 
 // Writes ready batches to RocksDB with one fsync per batch.
 using log_actor =

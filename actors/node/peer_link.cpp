@@ -40,6 +40,16 @@ void send_to(link_pointer self, const Handle& dest, kind k, std::string bytes) {
   }
 }
 
+// Advertises the direct route to consensus while connected without faults; withdraws it else.
+void update_route(link_pointer self) {
+  auto& st = self->state;
+  const link_faults& f = st.faults;
+  const bool clean = !f.partitioned && f.drop_pct == 0 && f.delay_ms == 0 && f.jitter_ms == 0;
+  caf::actor route = clean && st.remote ? caf::actor_cast<caf::actor>(st.remote) : caf::actor{};
+  if (st.params.consensus)
+    self->send(st.params.consensus, route_atom::value, st.params.peer_id, std::move(route));
+}
+
 void schedule_reconnect(link_pointer self) {
   auto& st = self->state;
   self->delayed_send(self, std::chrono::milliseconds(st.backoff_ms), connect_atom::value);
@@ -56,6 +66,7 @@ void on_connected(link_pointer self, caf::strong_actor_ptr ptr) {
   for (auto& [k, bytes] : st.queue)
     send_to(self, st.remote, k, std::move(bytes));
   st.queue.clear();
+  update_route(self);
 }
 
 void connect(link_pointer self) {
@@ -98,6 +109,7 @@ peer_link_actor::behavior_type link_behavior(link_pointer self, peer_link_params
   self->set_down_handler([=](const caf::down_msg& dm) {
     if (dm.source != self->state.remote.address()) return;
     self->state.remote = nullptr;
+    update_route(self);
     schedule_reconnect(self);
   });
   self->send(self, connect_atom::value);
@@ -109,7 +121,10 @@ peer_link_actor::behavior_type link_behavior(link_pointer self, peer_link_params
       [=](refuse_atom, std::string& bytes) {
         send_with_faults(self, kind::refuse, std::move(bytes));
       },
-      [=](fault_atom, const link_faults& f) { self->state.faults = f; },
+      [=](fault_atom, const link_faults& f) {
+        self->state.faults = f;
+        update_route(self);
+      },
       [=](connect_atom) { connect(self); },
       [=](deliver_atom, uint8_t k, std::string& bytes) {
         deliver(self, static_cast<kind>(k), std::move(bytes));
