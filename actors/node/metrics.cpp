@@ -58,6 +58,8 @@ std::shared_ptr<node_metrics> make_metrics(uint64_t node_id, const std::string& 
                           .Register(r)
                           .Add(l, seconds_buckets());
   m->snapshots_taken = counter(r, "aegis_snapshots_taken_total", "state-machine snapshots", l);
+  m->snapshots_installed = counter(r, "aegis_snapshots_installed_total",
+                                   "snapshots received from a leader and restored", l);
   if (listen.empty()) return m;
   try {
     m->exposer = std::make_unique<prometheus::Exposer>(listen);

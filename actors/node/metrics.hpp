@@ -29,6 +29,7 @@ struct node_metrics {
   prometheus::Counter* proposals_failed = nullptr;
   prometheus::Histogram* fsync_seconds = nullptr;
   prometheus::Counter* snapshots_taken = nullptr;
+  prometheus::Counter* snapshots_installed = nullptr;
 
   std::shared_ptr<prometheus::Registry> registry;
   std::unique_ptr<prometheus::Exposer> exposer;  // null when not serving

@@ -55,6 +55,7 @@ void apply_committed(sm_pointer self, const apply_batch& b) {
     AEGIS_ASSERT(st.machine->restore(b.restore->data));
     st.machine->commit_batch(b.restore->meta.index);
     st.last_snapshot_index = b.restore->meta.index;
+    st.metrics->snapshots_installed->Increment();
   }
   auto reply = b.replies.begin();
   uint64_t last = 0;

@@ -101,6 +101,13 @@ void kill_restart_catch_up(cluster& c, size_t writes_while_down, bool expect_sna
   load.stop();
 
   wait_for_catchup(c, leader, follower);
+  if (expect_snapshots) {
+    // The restarted follower (a fresh process: its counter starts at 0) caught up by
+    // InstallSnapshot, not from the log.
+    const auto installed = c.metric(follower, "aegis_snapshots_installed_total");
+    BOOST_CHECK_MESSAGE(installed && *installed >= 1,
+                        "follower " << follower << " installed no snapshot while catching up");
+  }
   check_follower_data(c, follower, load.acked_by(0));
 }
 
