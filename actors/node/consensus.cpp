@@ -101,9 +101,24 @@ void update_metrics(consensus_state& st) {
   m.proposals_pending->Set(static_cast<double>(st.writes.size() + st.forwarded->pending()));
 }
 
+// A new leader's stamps must not go below any entry in its log, committed or not, applied in this
+// run or before a restart. (Entries folded into a snapshot are not seen here: the state machine
+// will keep the last stamp with its applied index once it reads stamps, issue 4.)
+void raise_stamp_to_log(consensus_state& st) {
+  const raft::raft_log& log = st.core->log();
+  for (raft::index_t i = log.offset().index + 1; i <= log.last_index(); ++i) {
+    const raft::entry& e = log.at(i);
+    aegis::smpb::Envelope env;
+    if (e.type == raft::entry_type::command && env.ParseFromString(e.data))
+      st.last_stamp_ms = std::max(st.last_stamp_ms, env.stamp_unix_ms());
+  }
+}
+
 void log_role_change(consensus_state& st) {
   const raft::core& c = *st.core;
   if (c.current_role() == st.last_role && c.leader() == st.last_leader) return;
+  if (c.current_role() == raft::role::leader && st.last_role != raft::role::leader)
+    raise_stamp_to_log(st);
   if (c.leader() != st.last_leader && c.leader() != raft::no_node) {
     st.metrics->leader_changes->Increment();
     st.metrics->proposals_failed->Increment(
@@ -421,7 +436,11 @@ consensus_actor::behavior_type consensus_behavior(self_pointer self,
   auto& st = self->state;
   st.cfg = p.cfg;
   st.metrics = p.metrics;
-  st.forwarded = std::make_unique<forward_tracker>(p.cfg.node_id, first_id(p.incarnation));
+  std::map<raft::node_id, std::string> peers;
+  for (const auto& peer : p.cfg.peers)
+    peers[peer.id] = peer.peer.str();
+  st.forwarded =
+      std::make_unique<forward_tracker>(p.cfg.node_id, first_id(p.incarnation), std::move(peers));
   st.next_read_ctx = first_id(~p.incarnation);
   const uint64_t snapshot_index = p.restore.snap ? p.restore.snap->meta.index : 0;
   st.core = std::make_unique<raft::core>(p.cfg.node_id, p.cfg.raft, p.seed, std::move(p.restore));

@@ -26,6 +26,12 @@ std::optional<std::pair<raft::node_id, std::string>> forward_tracker::take_batch
   return std::pair{queued_for_, b.SerializeAsString()};
 }
 
+std::string forward_tracker::where(raft::node_id leader) const {
+  auto it = peers_.find(leader);
+  return " (forwarded to the leader, node " + std::to_string(leader) +
+         (it != peers_.end() ? " at " + it->second : std::string()) + ")";
+}
+
 reply_ptr forward_tracker::take(uint64_t id) {
   auto it = calls_.find(id);
   if (it == calls_.end()) return nullptr;
@@ -49,8 +55,8 @@ size_t forward_tracker::expire(uint64_t now_ms) {
       ++it;
       continue;
     }
-    it->second.reply->finish(
-        call_result::error(call_code::unavailable, "etcdserver: request timed out"));
+    it->second.reply->finish(call_result::error(
+        call_code::unavailable, "etcdserver: request timed out" + where(it->second.leader)));
     it = calls_.erase(it);
     ++n;
   }
@@ -64,8 +70,8 @@ size_t forward_tracker::leader_changed(raft::node_id leader) {
       ++it;
       continue;
     }
-    it->second.reply->finish(
-        call_result::error(call_code::unavailable, "etcdserver: leader changed"));
+    it->second.reply->finish(call_result::error(
+        call_code::unavailable, "etcdserver: leader changed" + where(it->second.leader)));
     it = calls_.erase(it);
     ++n;
   }

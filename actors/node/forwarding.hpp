@@ -18,7 +18,9 @@ class forward_tracker {
  public:
   // Ids start at `first_id` (random per process start: an entry forwarded by an earlier run of
   // this node must not match a call of this run).
-  forward_tracker(uint64_t self_id, uint64_t first_id) : self_id_(self_id), next_id_(first_id) {}
+  // `peers` names each peer's address, for errors that say which leader a write went to.
+  forward_tracker(uint64_t self_id, uint64_t first_id, std::map<raft::node_id, std::string> peers)
+      : self_id_(self_id), next_id_(first_id), peers_(std::move(peers)) {}
 
   // Queues a command for `leader`; the client waits in `reply` until `deadline_ms`.
   void add(std::string command, reply_ptr reply, raft::node_id leader, uint64_t deadline_ms);
@@ -43,6 +45,8 @@ class forward_tracker {
   };
   uint64_t self_id_;
   uint64_t next_id_;
+  std::map<raft::node_id, std::string> peers_;  // id -> "host:port"
+  std::string where(raft::node_id leader) const;
   std::map<uint64_t, call> calls_;                        // by request id
   std::vector<std::pair<uint64_t, std::string>> queued_;  // not yet sent
   raft::node_id queued_for_ = raft::no_node;

@@ -203,12 +203,17 @@ void core::send_append(node_id to, empty_append empty) {
 
 void core::send_snapshot_chunk(node_id to, progress& pr) {
   AEGIS_ASSERT(snapshot_.has_value());
-  if (pr.snapshot_index != snapshot_->meta.index) pr.become_snapshot(snapshot_->meta.index);
-  const std::string& data = snapshot_->data;
+  // A transfer in progress goes on with its snapshot; a new one starts with the newest.
+  if (pr.st != progress::state::snapshot || !pr.sending) {
+    pr.become_snapshot(snapshot_->meta.index);
+    pr.sending = std::make_shared<const snapshot>(*snapshot_);
+  }
+  const snapshot& snap = *pr.sending;
+  const std::string& data = snap.data;
   const uint64_t off = std::min<uint64_t>(pr.snapshot_offset, data.size());
   const uint64_t len = std::min<uint64_t>(cfg_.snapshot_chunk_bytes, data.size() - off);
   message m{.type = msg_type::snapshot_chunk, .to = to};
-  m.snap_meta = snapshot_->meta;
+  m.snap_meta = snap.meta;
   m.snap_offset = off;
   m.snap_data = data.substr(off, len);
   m.snap_done = off + len == data.size();

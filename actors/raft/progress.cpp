@@ -43,6 +43,7 @@ void progress::become_probe() {
   inflight.clear();
   snapshot_index = 0;
   snapshot_offset = 0;
+  sending.reset();
 }
 
 void progress::become_replicate() {
@@ -50,6 +51,7 @@ void progress::become_replicate() {
   next = match + 1;
   probe_sent = false;
   inflight.clear();
+  sending.reset();
 }
 
 void progress::become_snapshot(index_t snap_index) {
@@ -58,6 +60,7 @@ void progress::become_snapshot(index_t snap_index) {
   snapshot_offset = 0;
   probe_sent = false;
   inflight.clear();
+  sending.reset();
 }
 
 }  // namespace aegis::raft

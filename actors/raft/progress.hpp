@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 
 #include "actors/raft/types.hpp"
 
@@ -26,9 +27,12 @@ struct progress {
   std::deque<index_t> inflight;  // replicate: last index carried by each unacknowledged append
   index_t snapshot_index = 0;    // snapshot: the index of the snapshot being sent
   uint64_t snapshot_offset = 0;  // snapshot: bytes the follower has acknowledged
-  uint64_t last_active_ms = 0;   // when the leader last heard from it (leader's clock)
-  uint64_t read_ack = 0;         // highest read-index round the follower acknowledged
-  index_t commit_sent = 0;       // highest commit index any message to it carried
+  // snapshot: the snapshot being sent, kept until the transfer ends even if a newer one is taken
+  // meanwhile (else a transfer slower than the snapshot interval would restart forever).
+  std::shared_ptr<const snapshot> sending;
+  uint64_t last_active_ms = 0;  // when the leader last heard from it (leader's clock)
+  uint64_t read_ack = 0;        // highest read-index round the follower acknowledged
+  index_t commit_sent = 0;      // highest commit index any message to it carried
 
   bool paused(uint32_t max_inflight) const;
   // An acknowledgement that the follower's log matches up to `index`. Returns false if stale.
