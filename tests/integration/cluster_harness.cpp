@@ -184,7 +184,8 @@ void cluster::write_config(int node) const {
     out << (id > 1 ? "," : "") << quoted(std::to_string(id) + "=" + endpoint(slot(id).peer_port));
   out << "]\nclient_listen=" << quoted(endpoint(slot(node).client_port))
       << "\nmetrics_listen=" << quoted(endpoint(slot(node).metrics_port))
-      << "\ndata_dir=" << quoted(data_dir(node)) << "\nfault_injection=false\n";
+      << "\ndata_dir=" << quoted(data_dir(node)) << "\n";
+  if (!opts_.node_extra.count("fault_injection")) out << "fault_injection=false\n";
   for (const auto& [key, value] : opts_.node_extra)
     out << key << "=" << value << "\n";
   out << "[raft]\n";
