@@ -1,6 +1,6 @@
 // aegis-node: one replica of an AEGIS cluster. Reads its config (a CAF config file given with
 // --config-file plus flag overrides), opens or creates its data dir, starts the actors, publishes
-// its peer inbox and serves the etcd v3 API until SIGTERM or SIGINT.
+// its consensus actor on the peer port and serves the etcd v3 API until SIGTERM or SIGINT.
 //
 // Exit codes: 0 clean stop, 1 cannot start (data dir refused, address in use), 2 bad config.
 #include <caf/io/all.hpp>
@@ -113,14 +113,12 @@ int main(int argc, char** argv) {
   const uint64_t seed = params.seed;
   caf::actor_system sys{opts};
   auto consensus = aegis::node::spawn_consensus(sys, std::move(params));
-  auto inbox = aegis::node::spawn_peer_inbox(sys, consensus);
   const auto& self = *cfg.self();
   // From here on the actors run: a failure stops them and returns (no exit() under their feet).
-  auto stop_actors = [&] {
-    caf::anon_send_exit(inbox, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(consensus, caf::exit_reason::user_shutdown);
-  };
-  auto published = sys.middleman().publish(inbox, self.peer.port, self.peer.host.c_str(), true);
+  auto stop_actors = [&] { caf::anon_send_exit(consensus, caf::exit_reason::user_shutdown); };
+  // Published untyped: peers reach only what they can serialize (peer_inbox_actor's messages).
+  auto published = sys.middleman().publish(caf::actor_cast<caf::actor>(consensus), self.peer.port,
+                                           self.peer.host.c_str(), true);
   if (!published) {
     std::cerr << "aegis-node: cannot listen for peers on " << self.peer.str() << ": "
               << sys.render(published.error()) << std::endl;

@@ -244,6 +244,11 @@ void pump(self_pointer self) {
       continue;
     }
     st.persisting = true;
+    for (const auto& [id, link] : st.links) {
+      auto route = st.routes.find(id);
+      job->destinations[id] = route != st.routes.end() ? caf::actor_cast<caf::actor>(route->second)
+                                                       : caf::actor_cast<caf::actor>(link);
+    }
     self->request(st.log, caf::infinite, persist_atom::value, std::move(job))
         .then([=](persist_job_ptr& done) {
           self->state.persisting = false;
@@ -457,9 +462,9 @@ consensus_actor::behavior_type consensus_behavior(self_pointer self,
         on_read(self, serializable, std::move(req), std::move(reply));
       },
       [=](status_atom, reply_ptr& reply) { on_status(self, std::move(reply)); },
-      [=](compact_atom, uint64_t index, std::string& data) {
+      [=](compact_atom, const local_snapshot_ptr& snap) {
         self->state.core->tick(now_ms(self->state));
-        self->state.core->compact(index, std::move(data));
+        self->state.core->compact(snap->index, std::move(snap->data));
         pump(self);
       },
       [=](tick_atom) { on_tick(self); },
@@ -471,11 +476,11 @@ consensus_actor::behavior_type consensus_behavior(self_pointer self,
         reply->finish({});
       },
       [=](clear_atom, const reply_ptr& reply) { clear_faults(self, reply); },
-      [=](route_atom, uint64_t peer, const caf::actor& inbox) {
-        if (inbox)
-          self->state.routes[peer] = caf::actor_cast<peer_inbox_actor>(inbox);
+      [=](route_atom, const local_route& r) {
+        if (r.inbox)
+          self->state.routes[r.peer] = caf::actor_cast<peer_inbox_actor>(r.inbox);
         else
-          self->state.routes.erase(peer);
+          self->state.routes.erase(r.peer);
       },
       [=](skew_atom, int64_t skew_ms, const reply_ptr& reply) {
         self->state.clock_skew_ms = skew_ms;

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <thread>
 
+#include "protocol/raft_codec.hpp"
+
 namespace aegis::node {
 
 namespace {
@@ -28,7 +30,13 @@ log_actor::behavior_type log_behavior(log_pointer self,
                                       std::shared_ptr<persistence::rocks_storage> storage) {
   self->state.storage = std::move(storage);
   return {
-      [=](persist_atom, persist_job_ptr& job) { return persist(self->state, std::move(job)); },
+      [=](persist_atom, persist_job_ptr& job) {
+        persist(self->state, job);
+        for (const auto& m : std::move(job->rd.messages).open(*job->receipt))
+          if (auto d = job->destinations.find(m.to); d != job->destinations.end())
+            caf::anon_send(d->second, raft_atom::value, protocol::encode(m));
+        return job;
+      },
       [=](fsync_atom, uint32_t extra_ms) { self->state.extra_fsync_ms = extra_ms; },
   };
 }

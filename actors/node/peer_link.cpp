@@ -47,7 +47,7 @@ void update_route(link_pointer self) {
   const bool clean = !f.partitioned && f.drop_pct == 0 && f.delay_ms == 0 && f.jitter_ms == 0;
   caf::actor route = clean && st.remote ? caf::actor_cast<caf::actor>(st.remote) : caf::actor{};
   if (st.params.consensus)
-    self->send(st.params.consensus, route_atom::value, st.params.peer_id, std::move(route));
+    self->send(st.params.consensus, route_atom::value, local_route{st.params.peer_id, route});
 }
 
 void schedule_reconnect(link_pointer self) {
@@ -132,29 +132,10 @@ peer_link_actor::behavior_type link_behavior(link_pointer self, peer_link_params
   };
 }
 
-peer_inbox_actor::behavior_type inbox_behavior(peer_inbox_actor::pointer self,
-                                               consensus_actor consensus) {
-  return {
-      [=](raft_atom, std::string& bytes) {
-        self->send(consensus, raft_atom::value, std::move(bytes));
-      },
-      [=](forward_atom, std::string& bytes) {
-        self->send(consensus, forward_atom::value, std::move(bytes));
-      },
-      [=](refuse_atom, std::string& bytes) {
-        self->send(consensus, refuse_atom::value, std::move(bytes));
-      },
-  };
-}
-
 }  // namespace
 
 peer_link_actor spawn_peer_link(caf::actor_system& sys, peer_link_params p) {
   return sys.spawn(link_behavior, std::move(p));
-}
-
-peer_inbox_actor spawn_peer_inbox(caf::actor_system& sys, consensus_actor consensus) {
-  return sys.spawn(inbox_behavior, std::move(consensus));
 }
 
 }  // namespace aegis::node

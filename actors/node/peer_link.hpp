@@ -1,5 +1,6 @@
-// Peer transport over CAF's middleman (BASP over TCP). A node publishes one peer_inbox on its
-// peer port; every other node reaches it through a peer_link of its own, which owns the
+// Peer transport over CAF's middleman (BASP over TCP). A node publishes its consensus actor on its
+// peer port (peers can send it only peer_inbox_actor's messages); every other node reaches it
+// through a peer_link of its own, which owns the
 // connection: it connects without blocking anyone, reconnects with exponential backoff when the
 // peer goes away, holds at most `queue_limit` messages while disconnected (dropping the oldest:
 // Raft retransmits), and applies the link's fault hooks (drop, delay with jitter, partition).
@@ -21,8 +22,5 @@ struct peer_link_params {
 };
 
 peer_link_actor spawn_peer_link(caf::actor_system& sys, peer_link_params p);
-
-// The published face of `consensus`: accepts only raft messages and forwarded writes.
-peer_inbox_actor spawn_peer_inbox(caf::actor_system& sys, consensus_actor consensus);
 
 }  // namespace aegis::node

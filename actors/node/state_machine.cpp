@@ -75,7 +75,10 @@ void apply_committed(sm_pointer self, const apply_batch& b) {
   if (applied >= st.last_snapshot_index + st.snapshot_threshold_entries) {
     st.last_snapshot_index = applied;
     st.metrics->snapshots_taken->Increment();
-    self->send(st.consensus, compact_atom::value, applied, st.machine->snapshot_data());
+    auto snap = std::make_shared<local_snapshot>();
+    snap->index = applied;
+    snap->data = st.machine->snapshot_data();
+    self->send(st.consensus, compact_atom::value, std::move(snap));
   }
 }
 
