@@ -37,6 +37,19 @@ class kv_service final : public etcdserverpb::KV::CallbackService {
     return reactor;
   }
 
+  grpc::ServerUnaryReactor* DeleteRange(grpc::CallbackServerContext* ctx,
+                                        const etcdserverpb::DeleteRangeRequest* req,
+                                        etcdserverpb::DeleteRangeResponse* resp) override {
+    if (req->key().empty())
+      return refuse(ctx, grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: key is not provided");
+    aegis::smpb::Command cmd;
+    *cmd.mutable_delete_range() = *req;
+    auto* reactor = ctx->DefaultReactor();
+    caf::anon_send(consensus_, node::propose_atom::value, cmd.SerializeAsString(),
+                   finish_into(reactor, resp));
+    return reactor;
+  }
+
   grpc::ServerUnaryReactor* Range(grpc::CallbackServerContext* ctx,
                                   const etcdserverpb::RangeRequest* req,
                                   etcdserverpb::RangeResponse* resp) override {

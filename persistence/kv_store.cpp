@@ -4,6 +4,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <filesystem>
+#include <map>
 
 #include "actors/raft/assert.hpp"
 #include "actors/raft/bytes.hpp"
@@ -61,7 +62,8 @@ std::variant<bool, storage_error> kv_store::load_meta() {
 }
 
 std::optional<std::string> kv_store::get(const std::string& key) const {
-  if (auto it = staged_values_.find(key); it != staged_values_.end()) return it->second;
+  if (auto it = staged_values_.find(key); it != staged_values_.end())
+    return it->second;  // or erased
   if (staged_erase_all_) return std::nullopt;
   std::string v;
   if (!db_->Get(rocksdb::ReadOptions(), record_key(key), &v).ok()) return std::nullopt;
@@ -70,6 +72,7 @@ std::optional<std::string> kv_store::get(const std::string& key) const {
 
 void kv_store::scan(const std::string& begin, const std::string& end,
                     const std::function<bool(const std::string&, const std::string&)>& fn) const {
+  if (!staged_values_.empty() || staged_erase_all_) return scan_staged(begin, end, fn);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   const std::string stop = end.empty() ? k_record_end : record_key(end);
   for (it->Seek(record_key(begin)); it->Valid(); it->Next()) {
@@ -79,9 +82,38 @@ void kv_store::scan(const std::string& begin, const std::string& end,
   }
 }
 
+// Mid-batch (a range delete after a put in the same batch): the stored range with the staged
+// writes laid over it, in key order.
+void kv_store::scan_staged(
+    const std::string& begin, const std::string& end,
+    const std::function<bool(const std::string&, const std::string&)>& fn) const {
+  std::map<std::string, std::string> merged;
+  auto in_range = [&](const std::string& k) { return k >= begin && (end.empty() || k < end); };
+  if (!staged_erase_all_) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    const std::string stop = end.empty() ? k_record_end : record_key(end);
+    for (it->Seek(record_key(begin)); it->Valid() && it->key().compare(stop) < 0; it->Next())
+      merged.emplace(it->key().ToString().substr(1), it->value().ToString());
+  }
+  for (const auto& [k, v] : staged_values_) {
+    if (!in_range(k)) continue;
+    if (v)
+      merged[k] = *v;
+    else
+      merged.erase(k);
+  }
+  for (const auto& [k, v] : merged)
+    if (!fn(k, v)) break;
+}
+
 void kv_store::put(const std::string& key, std::string value) {
   staged_->Put(record_key(key), value);
   staged_values_[key] = std::move(value);
+}
+
+void kv_store::erase(const std::string& key) {
+  staged_->Delete(record_key(key));
+  staged_values_[key] = std::nullopt;
 }
 
 void kv_store::erase_all() {

@@ -35,13 +35,14 @@ class kv_store {
   // The stored value of `key` (a serialized record), seeing writes staged in this batch.
   std::optional<std::string> get(const std::string& key) const;
   // Calls fn(key, value) for keys in [begin, end) in order (end empty: no upper bound) until fn
-  // returns false. Sees committed state only: reads run between batches.
+  // returns false. Sees writes staged in this batch too.
   void scan(const std::string& begin, const std::string& end,
             const std::function<bool(const std::string&, const std::string&)>& fn) const;
 
   // Staging: put/erase then commit() writes them with the new applied index and revision as one
   // RocksDB write.
   void put(const std::string& key, std::string value);
+  void erase(const std::string& key);
   void erase_all();  // drop every record (before restoring a snapshot)
   void commit(uint64_t applied_index, int64_t revision);
 
@@ -51,10 +52,13 @@ class kv_store {
  private:
   kv_store(std::unique_ptr<rocksdb::DB> db, std::string dir);
   std::variant<bool, storage_error> load_meta();
+  void scan_staged(const std::string& begin, const std::string& end,
+                   const std::function<bool(const std::string&, const std::string&)>& fn) const;
 
   std::unique_ptr<rocksdb::DB> db_;
   std::unique_ptr<rocksdb::WriteBatch> staged_;
-  std::unordered_map<std::string, std::string> staged_values_;  // read-your-writes in a batch
+  // Read-your-writes within a batch: a staged value, or nullopt for a staged erase.
+  std::unordered_map<std::string, std::optional<std::string>> staged_values_;
   bool staged_erase_all_ = false;
   std::string dir_;
   uint64_t applied_ = 0;

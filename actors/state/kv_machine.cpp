@@ -38,14 +38,45 @@ call_result kv_machine::apply(const raft::entry& e, uint64_t term) {
   return apply_command(e.data, term);
 }
 
-// A Put as etcd applies it: one new revision; create_revision kept for an existing key; version
-// counts puts since creation. Refusals change nothing, identically on every replica.
 call_result kv_machine::apply_command(const std::string& envelope, uint64_t term) {
   aegis::smpb::Envelope env;
   aegis::smpb::Command cmd;
-  if (!env.ParseFromString(envelope) || !cmd.ParseFromString(env.command()) || !cmd.has_put())
+  if (!env.ParseFromString(envelope) || !cmd.ParseFromString(env.command()))
     return call_result::error(call_code::internal, "aegis: undecodable command in the log");
-  const etcdserverpb::PutRequest& put = cmd.put();
+  if (cmd.has_put()) return apply_put(cmd.put(), term);
+  if (cmd.has_delete_range()) return apply_delete(cmd.delete_range(), term);
+  return call_result::error(call_code::internal, "aegis: unknown command in the log");
+}
+
+// A DeleteRange as etcd applies it: every key in the range goes in one new revision (none if
+// nothing matched); a later put of a deleted key starts again at version 1.
+call_result kv_machine::apply_delete(const etcdserverpb::DeleteRangeRequest& del, uint64_t term) {
+  std::vector<mvccpb::KeyValue> gone;
+  auto take = [&](const std::string&, const std::string& value) {
+    if (!gone.emplace_back().ParseFromString(value)) gone.pop_back();
+    return true;
+  };
+  if (del.range_end().empty()) {
+    if (auto v = store_.get(del.key())) take(del.key(), *v);
+  } else {
+    const bool all = del.key() == std::string(1, '\0');
+    store_.scan(all ? std::string() : del.key(), unbounded(del.range_end()) ? "" : del.range_end(),
+                take);
+  }
+  if (!gone.empty()) ++revision_;
+  etcdserverpb::DeleteRangeResponse resp;
+  for (auto& kv : gone) {
+    store_.erase(kv.key());
+    if (del.prev_kv()) *resp.add_prev_kvs() = std::move(kv);
+  }
+  fill_header(*resp.mutable_header(), term);
+  resp.set_deleted(static_cast<int64_t>(gone.size()));
+  return ok_response(resp);
+}
+
+// A Put as etcd applies it: one new revision; create_revision kept for an existing key; version
+// counts puts since creation. Refusals change nothing, identically on every replica.
+call_result kv_machine::apply_put(const etcdserverpb::PutRequest& put, uint64_t term) {
   mvccpb::KeyValue prev;
   const auto stored = store_.get(put.key());
   const bool exists = stored && prev.ParseFromString(*stored);

@@ -3,9 +3,9 @@
 // (no CAF, no clock): the same entries give the same state on every replica. The state_machine
 // actor hosts it.
 //
-// Issue 3 scope: Put and Range on the current revision. Every write bumps the store revision by
-// one (etcd's rule); history (Range at an older revision) arrives with MVCC in issue 4 and is
-// refused meanwhile with etcd's "compacted" error.
+// Issue 3 scope: Put, DeleteRange and Range on the current revision. Every write bumps the store
+// revision by one (etcd's rule); history (Range at an older revision) arrives with MVCC in issue 4
+// and is refused meanwhile with etcd's "compacted" error.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,8 @@
 #include "persistence/kv_store.hpp"
 
 namespace etcdserverpb {
+class DeleteRangeRequest;
+class PutRequest;
 class RangeRequest;
 class ResponseHeader;
 }  // namespace etcdserverpb
@@ -47,6 +49,8 @@ class kv_machine {
 
  private:
   node::call_result apply_command(const std::string& envelope, uint64_t term);
+  node::call_result apply_put(const etcdserverpb::PutRequest& put, uint64_t term);
+  node::call_result apply_delete(const etcdserverpb::DeleteRangeRequest& del, uint64_t term);
 
   persistence::kv_store& store_;
   uint64_t cluster_id_;

@@ -39,6 +39,25 @@ raft::entry put_entry(raft::index_t index, const std::string& key, const std::st
   return raft::entry{2, index, raft::entry_type::command, env.SerializeAsString()};
 }
 
+raft::entry delete_entry(raft::index_t index, const std::string& key, const std::string& end,
+                         bool prev_kv = false) {
+  aegis::smpb::Command cmd;
+  auto* del = cmd.mutable_delete_range();
+  del->set_key(key);
+  del->set_range_end(end);
+  del->set_prev_kv(prev_kv);
+  aegis::smpb::Envelope env;
+  env.set_command(cmd.SerializeAsString());
+  return raft::entry{2, index, raft::entry_type::command, env.SerializeAsString()};
+}
+
+etcdserverpb::DeleteRangeResponse deleted(const node::call_result& r) {
+  BOOST_REQUIRE_MESSAGE(r.code == call_code::ok, r.message);
+  etcdserverpb::DeleteRangeResponse resp;
+  BOOST_REQUIRE(resp.ParseFromString(r.response));
+  return resp;
+}
+
 // A store and a machine over it, applying entries one batch at a time.
 struct fixture {
   temp_dir dir;
@@ -213,4 +232,39 @@ BOOST_AUTO_TEST_CASE(a_store_is_created_once_and_never_silently_recreated) {
       kv_store::open(dir.path + "/state", rocks_storage::mode::create)));
   BOOST_TEST(std::holds_alternative<persistence::storage_error>(
       kv_store::open(dir.path + "/state", rocks_storage::mode::create)));
+}
+
+BOOST_AUTO_TEST_CASE(delete_range_removes_keys_in_one_revision_and_resets_versions) {
+  fixture f;
+  for (const auto* k : {"a", "p/1", "p/2", "z"})
+    f.put(k, "v");
+  BOOST_TEST(f.machine->revision() == 4);
+  auto resp = deleted(f.apply(delete_entry(f.next++, "p/", "p0", true)));
+  BOOST_TEST(resp.deleted() == 2);
+  BOOST_TEST(resp.prev_kvs_size() == 2);
+  BOOST_TEST(resp.header().revision() == 5);
+  BOOST_TEST(f.get("p/1").count() == 0);
+  BOOST_TEST(f.get("a").count() == 1);
+  // Nothing matched: no new revision.
+  BOOST_TEST(deleted(f.apply(delete_entry(f.next++, "nope", ""))).deleted() == 0);
+  BOOST_TEST(f.machine->revision() == 5);
+  // A deleted key starts over: version 1, a new create revision.
+  f.put("p/1", "again");
+  const auto kv = f.get("p/1").kvs(0);
+  BOOST_TEST(kv.version() == 1);
+  BOOST_TEST(kv.create_revision() == 6);
+}
+
+BOOST_AUTO_TEST_CASE(a_range_delete_sees_puts_earlier_in_the_same_batch) {
+  fixture f;
+  f.put("k/old", "1");
+  // One batch: a put, then a delete of the whole prefix, committed together.
+  BOOST_TEST((f.machine->apply(put_entry(f.next++, "k/new", "2"), 2).code == call_code::ok));
+  auto resp = deleted(f.machine->apply(delete_entry(f.next++, "k/", "k0"), 2));
+  f.machine->commit_batch(f.next - 1);
+  BOOST_TEST(resp.deleted() == 2);
+  etcdserverpb::RangeRequest all;
+  all.set_key(std::string(1, '\0'));
+  all.set_range_end(std::string(1, '\0'));
+  BOOST_TEST(f.range(all).count() == 0);
 }
