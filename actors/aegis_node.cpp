@@ -10,6 +10,7 @@
 #include <random>
 
 #include "actors/node/consensus.hpp"
+#include "actors/node/log_line.hpp"
 #include "actors/node/peer_link.hpp"
 #include "actors/state/kv_machine.hpp"
 #include "config/node_options.hpp"
@@ -132,12 +133,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto& grpc_server = std::get<std::unique_ptr<aegis::gateway::etcd_server>>(server);
-  std::cerr << "aegis-node " << cfg.node_id << ": serving clients on " << cfg.client_listen.host
-            << ":" << grpc_server->port() << ", peers on " << self.peer.str() << ", seed " << seed
-            << " (replay with --node.seed=" << seed << ")" << std::endl;
+  aegis::node::log_line(cfg.node_id)
+      << "serving clients on " << cfg.client_listen.host << ":" << grpc_server->port()
+      << ", peers on " << self.peer.str() << ", seed " << seed
+      << " (replay with --node.seed=" << seed << ")" << std::endl;
 
   const int sig = wait_for_stop_signal();
-  std::cerr << "aegis-node " << cfg.node_id << ": stopping on signal " << sig << std::endl;
+  aegis::node::log_line(cfg.node_id) << "stopping on signal " << sig << std::endl;
   // Actors first: the calls they hold are answered ("node stopping") as their reply slots are
   // dropped, so gRPC's shutdown finds no call waiting for an answer.
   stop_actors();

@@ -10,6 +10,7 @@
 
 #include "actors/node/forwarding.hpp"
 #include "actors/node/log_actor.hpp"
+#include "actors/node/log_line.hpp"
 #include "actors/node/peer_link.hpp"
 #include "actors/node/state_machine.hpp"
 #include "protocol/command.pb.h"
@@ -126,8 +127,8 @@ void log_role_change(consensus_state& st) {
   }
   st.last_role = c.current_role();
   st.last_leader = c.leader();
-  std::cerr << "aegis-node " << c.id() << ": " << to_string(c.current_role()) << " in term "
-            << c.term() << ", leader " << c.leader() << std::endl;
+  log_line(c.id()) << to_string(c.current_role()) << " in term " << c.term() << ", leader "
+                   << c.leader() << std::endl;
 }
 
 void pump(self_pointer self);
@@ -292,8 +293,7 @@ void on_peer_message(self_pointer self, const std::string& bytes) {
   auto& st = self->state;
   auto decoded = protocol::decode(bytes);
   if (auto* err = std::get_if<protocol::decode_error>(&decoded)) {
-    std::cerr << "aegis-node " << st.cfg.node_id << ": dropped a peer message: " << err->reason
-              << std::endl;
+    log_line(st.cfg.node_id) << "dropped a peer message: " << err->reason << std::endl;
     return;
   }
   const raft::message& m = std::get<raft::message>(decoded);
