@@ -31,10 +31,7 @@ class kv_service final : public etcdserverpb::KV::CallbackService {
       return refuse(ctx, grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: lease is provided");
     aegis::smpb::Command cmd;
     *cmd.mutable_put() = *req;
-    auto* reactor = ctx->DefaultReactor();
-    caf::anon_send(consensus_, node::propose_atom::value, cmd.SerializeAsString(),
-                   finish_into(reactor, resp));
-    return reactor;
+    return propose(ctx, cmd, resp);
   }
 
   grpc::ServerUnaryReactor* DeleteRange(grpc::CallbackServerContext* ctx,
@@ -44,10 +41,7 @@ class kv_service final : public etcdserverpb::KV::CallbackService {
       return refuse(ctx, grpc::StatusCode::INVALID_ARGUMENT, "etcdserver: key is not provided");
     aegis::smpb::Command cmd;
     *cmd.mutable_delete_range() = *req;
-    auto* reactor = ctx->DefaultReactor();
-    caf::anon_send(consensus_, node::propose_atom::value, cmd.SerializeAsString(),
-                   finish_into(reactor, resp));
-    return reactor;
+    return propose(ctx, cmd, resp);
   }
 
   grpc::ServerUnaryReactor* Range(grpc::CallbackServerContext* ctx,
@@ -62,6 +56,16 @@ class kv_service final : public etcdserverpb::KV::CallbackService {
   }
 
  private:
+  // A write: one proposal to consensus, answered when the entry applies.
+  template <class Response>
+  grpc::ServerUnaryReactor* propose(grpc::CallbackServerContext* ctx,
+                                    const aegis::smpb::Command& cmd, Response* resp) {
+    auto* reactor = ctx->DefaultReactor();
+    caf::anon_send(consensus_, node::propose_atom::value, cmd.SerializeAsString(),
+                   finish_into(reactor, resp));
+    return reactor;
+  }
+
   consensus_actor consensus_;
 };
 

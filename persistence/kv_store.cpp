@@ -3,11 +3,11 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
-#include <filesystem>
 #include <map>
 
 #include "actors/raft/assert.hpp"
 #include "actors/raft/bytes.hpp"
+#include "persistence/rocks_open.hpp"
 
 namespace aegis::persistence {
 
@@ -31,19 +31,16 @@ kv_store::~kv_store() = default;
 
 std::variant<std::unique_ptr<kv_store>, storage_error> kv_store::open(const std::string& dir,
                                                                       rocks_storage::mode m) {
-  const bool present = std::filesystem::exists(std::filesystem::path(dir) / "CURRENT");
-  if (m == rocks_storage::mode::existing && !present)
+  const bool create = m == rocks_storage::mode::create;
+  if (!create && !holds_db(dir))
     return storage_error{"state dir " + dir + " holds no AEGIS data (missing or wiped)"};
-  if (m == rocks_storage::mode::create && present)
+  if (create && holds_db(dir))
     return storage_error{"state dir " + dir + " already holds a store; a new member needs an " +
                          "empty dir"};
-  rocksdb::Options options;
-  options.create_if_missing = m == rocks_storage::mode::create;
-  options.paranoid_checks = true;
-  rocksdb::DB* raw = nullptr;
-  const rocksdb::Status st = rocksdb::DB::Open(options, dir, &raw);
-  if (!st.ok()) return storage_error{"cannot open state dir " + dir + ": " + st.ToString()};
-  std::unique_ptr<kv_store> s(new kv_store(std::unique_ptr<rocksdb::DB>(raw), dir));
+  auto opened = open_db(dir, create, "state dir");
+  if (auto* err = std::get_if<storage_error>(&opened)) return *err;
+  std::unique_ptr<kv_store> s(
+      new kv_store(std::move(std::get<std::unique_ptr<rocksdb::DB>>(opened)), dir));
   auto loaded = s->load_meta();
   if (auto* err = std::get_if<storage_error>(&loaded)) return *err;
   return s;

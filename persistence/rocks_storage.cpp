@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "actors/raft/bytes.hpp"
+#include "persistence/rocks_open.hpp"
 
 namespace aegis::persistence {
 
@@ -81,18 +82,13 @@ rocks_storage::~rocks_storage() = default;
 
 std::variant<std::unique_ptr<rocks_storage>, storage_error> rocks_storage::open(
     const std::string& dir, raft::node_id id, mode m) {
-  const bool present = std::filesystem::exists(std::filesystem::path(dir) / "CURRENT");
-  if (m == mode::existing && !present)
+  if (m == mode::existing && !holds_db(dir))
     return storage_error{"data dir " + dir + " holds no AEGIS data (missing or wiped): a member " +
                          "must not rejoin with an empty log under its old identity; remove it " +
                          "from the cluster and add it back as a new member"};
-  rocksdb::Options options;
-  options.create_if_missing = m == mode::create;
-  options.paranoid_checks = true;
-  rocksdb::DB* raw = nullptr;
-  const rocksdb::Status st = rocksdb::DB::Open(options, dir, &raw);
-  if (!st.ok()) return storage_error{"cannot open data dir " + dir + ": " + st.ToString()};
-  std::unique_ptr<rocksdb::DB> db(raw);
+  auto opened = open_db(dir, m == mode::create, "data dir");
+  if (auto* err = std::get_if<storage_error>(&opened)) return *err;
+  auto db = std::move(std::get<std::unique_ptr<rocksdb::DB>>(opened));
   std::string value;
   const rocksdb::Status got = db->Get(rocksdb::ReadOptions(), k_identity, &value);
   std::string want;

@@ -133,14 +133,20 @@ void log_role_change(consensus_state& st) {
 
 void pump(self_pointer self);
 
-void send_messages(consensus_state& st, self_pointer self, std::vector<raft::message> msgs) {
-  for (const auto& m : msgs) {
-    if (auto route = st.routes.find(m.to); route != st.routes.end()) {
-      self->send(route->second, raft_atom::value, protocol::encode(m));
-    } else if (auto link = st.links.find(m.to); link != st.links.end()) {
-      self->send(link->second, raft_atom::value, protocol::encode(m));
-    }
-  }
+// Where messages for `peer` go: straight to its published consensus while our link to it is
+// connected and fault-free, else through the link (which queues, delays, drops). Invalid for an
+// unknown peer. Both accept the peer_inbox_actor messages, so callers send untyped.
+caf::actor destination(const consensus_state& st, raft::node_id peer) {
+  if (auto route = st.routes.find(peer); route != st.routes.end())
+    return caf::actor_cast<caf::actor>(route->second);
+  if (auto link = st.links.find(peer); link != st.links.end())
+    return caf::actor_cast<caf::actor>(link->second);
+  return {};
+}
+
+void send_messages(consensus_state& st, std::vector<raft::message> msgs) {
+  for (const auto& m : msgs)
+    if (auto to = destination(st, m.to)) caf::anon_send(to, raft_atom::value, protocol::encode(m));
 }
 
 // Pairs committed entries with the clients waiting on them. An entry at a waiting index with
@@ -210,7 +216,7 @@ void finish_ready(self_pointer self, persist_job& job) {
   auto& st = self->state;
   const raft::durable& d = *job.receipt;
   st.metrics->fsync_seconds->Observe(job.fsync_seconds);
-  send_messages(st, self, std::move(job.rd.messages).open(d));
+  send_messages(st, std::move(job.rd.messages).open(d));
   auto batch = std::make_shared<apply_batch>();
   batch->restore = std::move(job.rd.restore);
   batch->entries = std::move(job.rd.committed).open(d);
@@ -226,10 +232,8 @@ void pump(self_pointer self) {
   auto& st = self->state;
   log_role_change(st);
   if (auto batch = st.forwarded->take_batch()) {
-    if (auto route = st.routes.find(batch->first); route != st.routes.end())
-      self->send(route->second, forward_atom::value, std::move(batch->second));
-    else if (auto link = st.links.find(batch->first); link != st.links.end())
-      self->send(link->second, forward_atom::value, std::move(batch->second));
+    if (auto to = destination(st, batch->first))
+      caf::anon_send(to, forward_atom::value, std::move(batch->second));
   }
   update_metrics(st);
   // A batch that needs no fsync (only a new commit index, or nothing) is written right here: the
@@ -237,7 +241,7 @@ void pump(self_pointer self) {
   while (!st.persisting && st.core->has_ready()) {
     auto job = std::make_shared<persist_job>();
     job->rd = st.core->take_ready();
-    send_messages(st, self, std::move(job->rd.early_messages));
+    send_messages(st, std::move(job->rd.early_messages));
     if (!st.storage->needs_fsync(job->rd.persist)) {
       persist_now(*st.storage, *job);
       finish_ready(self, *job);
@@ -245,11 +249,8 @@ void pump(self_pointer self) {
       continue;
     }
     st.persisting = true;
-    for (const auto& [id, link] : st.links) {
-      auto route = st.routes.find(id);
-      job->destinations[id] = route != st.routes.end() ? caf::actor_cast<caf::actor>(route->second)
-                                                       : caf::actor_cast<caf::actor>(link);
-    }
+    for (const auto& [id, link] : st.links)
+      job->destinations[id] = destination(st, id);
     self->request(st.log, caf::infinite, persist_atom::value, std::move(job))
         .then([=](persist_job_ptr& done) {
           self->state.persisting = false;

@@ -1,6 +1,7 @@
 #include "actors/state/kv_machine.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "protocol/command.pb.h"
@@ -16,6 +17,19 @@ namespace {
 // The end of etcd's "prefix" and "from key" ranges: range_end "\0" means no upper bound.
 bool unbounded(const std::string& range_end) {
   return range_end == std::string(1, '\0');
+}
+
+// Calls fn(key, value) for every record in etcd's [key, range_end) (range_end empty: the key
+// alone; "\0": no upper bound; key "\0" with it: everything), in key order.
+void for_each_in_range(const persistence::kv_store& store, const std::string& key,
+                       const std::string& range_end,
+                       const std::function<bool(const std::string&, const std::string&)>& fn) {
+  if (range_end.empty()) {
+    if (auto v = store.get(key)) fn(key, *v);
+    return;
+  }
+  const bool all = key == std::string(1, '\0');
+  store.scan(all ? std::string() : key, unbounded(range_end) ? "" : range_end, fn);
 }
 
 call_result ok_response(const google::protobuf::Message& m) {
@@ -56,13 +70,7 @@ call_result kv_machine::apply_delete(const etcdserverpb::DeleteRangeRequest& del
     if (!gone.emplace_back().ParseFromString(value)) gone.pop_back();
     return true;
   };
-  if (del.range_end().empty()) {
-    if (auto v = store_.get(del.key())) take(del.key(), *v);
-  } else {
-    const bool all = del.key() == std::string(1, '\0');
-    store_.scan(all ? std::string() : del.key(), unbounded(del.range_end()) ? "" : del.range_end(),
-                take);
-  }
+  for_each_in_range(store_, del.key(), del.range_end(), take);
   if (!gone.empty()) ++revision_;
   etcdserverpb::DeleteRangeResponse resp;
   for (auto& kv : gone) {
@@ -149,12 +157,7 @@ call_result kv_machine::range(const etcdserverpb::RangeRequest& r, uint64_t term
     if (!r.count_only()) kvs.push_back(std::move(kv));
     return true;
   };
-  if (r.range_end().empty()) {
-    if (auto v = store_.get(r.key())) take(r.key(), *v);
-  } else {
-    const bool all = r.key() == std::string(1, '\0');
-    store_.scan(all ? std::string() : r.key(), unbounded(r.range_end()) ? "" : r.range_end(), take);
-  }
+  for_each_in_range(store_, r.key(), r.range_end(), take);
   sort_kvs(r, kvs);
   etcdserverpb::RangeResponse resp;
   fill_header(*resp.mutable_header(), term);
