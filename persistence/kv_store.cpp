@@ -13,10 +13,10 @@ namespace aegis::persistence {
 
 namespace {
 
-// Records live under "k" + key; metadata under "m:" (sorts before "k").
-const std::string k_meta = "m:applied";
-const std::string k_record_prefix = "k";
-const std::string k_record_end = "l";  // the first key after every record
+// Records live under "d" + key; metadata under "c:" (sorts before "d").
+const std::string k_meta = "c:applied";
+const std::string k_record_prefix = "d";
+const std::string k_record_end = "e";  // the first key after every record
 
 std::string record_key(const std::string& key) {
   return k_record_prefix + key;
@@ -50,11 +50,10 @@ std::variant<bool, storage_error> kv_store::load_meta() {
   std::string v;
   if (!db_->Get(rocksdb::ReadOptions(), k_meta, &v).ok()) return true;  // a new store
   size_t pos = 0;
-  uint64_t rev = 0;
-  if (!raft::get_u64(v, pos, applied_) || !raft::get_u64(v, pos, rev) || pos != v.size())
+  if (!raft::get_u64(v, pos, applied_))
     return storage_error{"state dir " + dir_ + " is corrupt: key '" + k_meta +
                          "' does not decode; refusing to start rather than guess"};
-  revision_ = static_cast<int64_t>(rev);
+  meta_ = v.substr(pos);
   return true;
 }
 
@@ -119,11 +118,11 @@ void kv_store::erase_all() {
   staged_erase_all_ = true;
 }
 
-void kv_store::commit(uint64_t applied_index, int64_t revision) {
-  std::string meta;
-  raft::put_u64(meta, applied_index);
-  raft::put_u64(meta, static_cast<uint64_t>(revision));
-  staged_->Put(k_meta, meta);
+void kv_store::commit(uint64_t applied_index, std::string meta) {
+  std::string stored;
+  raft::put_u64(stored, applied_index);
+  stored += meta;
+  staged_->Put(k_meta, stored);
   const rocksdb::Status st = db_->Write(rocksdb::WriteOptions(), staged_.get());
   // A store that cannot write cannot keep applying: stop rather than diverge from the log.
   AEGIS_ASSERT(st.ok());
@@ -131,7 +130,7 @@ void kv_store::commit(uint64_t applied_index, int64_t revision) {
   staged_values_.clear();
   staged_erase_all_ = false;
   applied_ = applied_index;
-  revision_ = revision;
+  meta_ = std::move(meta);
 }
 
 uint64_t kv_store::size_bytes() const {

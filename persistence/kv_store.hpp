@@ -1,5 +1,6 @@
-// The state machine's storage on a real node: the current key-value records and, in the same
-// RocksDB write, the applied index and store revision they describe. A restart therefore finds
+// The state machine's storage on a real node: an ordered map of byte keys to byte values (the
+// state machine lays out its records in it, see actors/state/mvcc.hpp) and, in the same RocksDB
+// write, the applied index and an opaque metadata blob (the machine's revision counters). A restart therefore finds
 // state and applied index in agreement and re-applies nothing twice (DESIGN.md "RocksDB
 // durability"). Writes are not fsynced: the Raft log is the durable record, and entries after the
 // stored applied index are applied again from it. No CAF here; the state_machine actor hosts it.
@@ -30,7 +31,8 @@ class kv_store {
   ~kv_store();
 
   uint64_t applied_index() const { return applied_; }
-  int64_t revision() const { return revision_; }
+  // The blob stored by the last commit (empty for a new store).
+  const std::string& meta() const { return meta_; }
 
   // The stored value of `key` (a serialized record), seeing writes staged in this batch.
   std::optional<std::string> get(const std::string& key) const;
@@ -39,12 +41,12 @@ class kv_store {
   void scan(const std::string& begin, const std::string& end,
             const std::function<bool(const std::string&, const std::string&)>& fn) const;
 
-  // Staging: put/erase then commit() writes them with the new applied index and revision as one
+  // Staging: put/erase then commit() writes them with the new applied index and metadata as one
   // RocksDB write.
   void put(const std::string& key, std::string value);
   void erase(const std::string& key);
   void erase_all();  // drop every record (before restoring a snapshot)
-  void commit(uint64_t applied_index, int64_t revision);
+  void commit(uint64_t applied_index, std::string meta);
 
   // Bytes the store takes on disk (live SST and WAL estimate).
   uint64_t size_bytes() const;
@@ -62,7 +64,7 @@ class kv_store {
   bool staged_erase_all_ = false;
   std::string dir_;
   uint64_t applied_ = 0;
-  int64_t revision_ = 0;
+  std::string meta_;
 };
 
 }  // namespace aegis::persistence
