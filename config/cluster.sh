@@ -240,13 +240,17 @@ raft_lines() {
 }
 
 write_ini() {
-  local k=$1 j peers=""
-  for ((j = 1; j <= nodes; j++)); do peers+="\"$j=$host:$((base_port + j))\","; done
+  local k=$1 j peers="" clients=""
+  for ((j = 1; j <= nodes; j++)); do
+    peers+="\"$j=$host:$((base_port + j))\","
+    clients+="\"$j=$host:$((base_port + 100 + j))\","
+  done
   {
     echo "; node $k of a $nodes-node AEGIS cluster, written by config/cluster.sh"
     echo "[node]"
     echo "id=$k"
     echo "peers=[${peers%,}]"
+    echo "clients=[${clients%,}]"
     echo "client_listen=\"$host:$((base_port + 100 + k))\""
     echo "metrics_listen=\"$host:$((base_port + 200 + k))\""
     echo "data_dir=\"$(data_of "$k")\""

@@ -1,5 +1,7 @@
 #include "config/node_config.hpp"
 
+#include <algorithm>
+
 #include <charconv>
 #include <set>
 
@@ -57,7 +59,7 @@ std::vector<config_error> validate(const node_config& c) {
   std::vector<config_error> errs = validate(c.raft);
   for (auto& e : errs)
     e.key = "raft." + e.key;
-  auto rule = [&](bool ok, const char* key, const char* why) {
+  auto rule = [&](bool ok, const char* key, const std::string& why) {
     if (!ok) errs.push_back({key, why});
   };
   rule(c.node_id > 0, "node.id", "must be set to this node's id (> 0)");
@@ -69,6 +71,12 @@ std::vector<config_error> validate(const node_config& c) {
     rule(addresses.insert(p.peer.str()).second, "node.peers", "lists an address twice");
   }
   rule(c.peers.size() <= 7, "node.peers", "at most 7 initial members");
+  for (const auto& cl : c.clients) {
+    const bool member = std::any_of(c.peers.begin(), c.peers.end(),
+                                    [&](const peer_entry& p) { return p.id == cl.id; });
+    rule(member, "node.clients", "names id " + std::to_string(cl.id) + ", not in node.peers");
+  }
+  rule(c.watch_progress_notify_ms >= 100, "node.watch_progress_notify_ms", "must be >= 100ms");
   rule(c.node_id == 0 || c.self() != nullptr, "node.id", "must be one of the ids in node.peers");
   rule(!c.client_listen.host.empty(), "node.client_listen", "must be HOST:PORT");
   rule(!c.data_dir.empty(), "node.data_dir", "must name this node's data directory");

@@ -31,6 +31,9 @@ std::optional<peer_entry> parse_peer(const std::string& text);
 struct node_config {
   uint64_t node_id = 0;                // this node's Raft id: > 0 and listed in `peers`
   std::vector<peer_entry> peers;       // every initial voter, this node included, ids unique
+  // Client (gRPC) address of members, for Cluster.MemberList; ids must be in `peers`. Optional:
+  // a member not listed shows no client URL (this node always shows its own client_listen).
+  std::vector<peer_entry> clients;
   endpoint client_listen;              // gRPC (etcd v3 API); port 0 picks a free port
   endpoint metrics_listen;             // Prometheus /metrics
   std::string data_dir;                // holds raft/ (log, hard state) and state/ (the KV store)
@@ -40,6 +43,8 @@ struct node_config {
   uint32_t request_timeout_ms = 5000;  // a client write not applied by then fails
   uint32_t max_request_bytes = 1536 * 1024;  // larger gRPC requests are refused (etcd's limit)
   uint32_t peer_queue_messages = 4096;       // messages a peer link holds while disconnected
+  // Idle watches that asked for progress notifications get one this often (etcd: 10 minutes).
+  uint32_t watch_progress_notify_ms = 600000;
   raft_config raft;
 
   const peer_entry* self() const;

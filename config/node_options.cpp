@@ -132,6 +132,13 @@ std::optional<std::string> read_node(const caf::settings& s, node_config& c) {
       c.peers.push_back(*p);
     }
   }
+  if (const auto v = lookup<std::vector<std::string>>(s, "node.clients")) {
+    for (const auto& text : *v) {
+      auto p = parse_peer(text);
+      if (!p) return "node.clients: expected \"ID=HOST:PORT\", got \"" + text + "\"";
+      c.clients.push_back(*p);
+    }
+  }
   for (auto [key, ep] : {std::pair{"node.client_listen", &c.client_listen},
                          std::pair{"node.metrics_listen", &c.metrics_listen}})
     if (auto err = read_endpoint(s, key, *ep)) return err;
@@ -148,6 +155,11 @@ std::optional<std::string> read_node(const caf::settings& s, node_config& c) {
     c.max_request_bytes = clamp_u32(*v);
   if (const auto v = lookup<uint64_t>(s, "node.peer_queue_messages"))
     c.peer_queue_messages = clamp_u32(*v);
+  if (const auto v = lookup<timespan>(s, "node.watch_progress_notify_ms")) {
+    auto ms = whole_ms("node.watch_progress_notify_ms", *v);
+    if (auto* e = std::get_if<std::string>(&ms)) return *e;
+    c.watch_progress_notify_ms = clamp_u32(std::get<uint64_t>(ms));
+  }
   return std::nullopt;
 }
 
@@ -166,6 +178,8 @@ node_options::node_options() {
   opt_group{custom_options_, "node"}
       .add<uint64_t>("id", "this node's Raft id, one of node.peers [required]")
       .add<std::vector<std::string>>("peers", "initial members as \"ID=HOST:PORT\" (peer address)")
+      .add<std::vector<std::string>>("clients",
+                                     "members' client addresses as \"ID=HOST:PORT\" (MemberList)")
       .add<std::string>("client_listen", "gRPC client address HOST:PORT (etcd v3 API) [required]")
       .add<std::string>("metrics_listen", "Prometheus /metrics address HOST:PORT")
       .add<std::string>("data_dir", "this node's data directory [required]")
@@ -178,7 +192,10 @@ node_options::node_options() {
                                                std::to_string(d.max_request_bytes) + "]"))
       .add<uint64_t>("peer_queue_messages",
                      keep("messages a peer link queues while disconnected [count, default " +
-                          std::to_string(d.peer_queue_messages) + "]"));
+                          std::to_string(d.peer_queue_messages) + "]"))
+      .add<timespan>("watch_progress_notify_ms",
+                     keep("progress notification interval of idle watches [ms, default " +
+                          std::to_string(d.watch_progress_notify_ms) + "ms]"));
   caf::config_option_adder raft{custom_options_, "raft"};
   for (const auto& f : raft_fields()) {
     const char* help = keep(unit_help(f, d.raft));

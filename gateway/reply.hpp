@@ -7,6 +7,8 @@
 #include <memory>
 
 #include "actors/node/call.hpp"
+#include "actors/node/messages.hpp"
+#include "protocol/command.pb.h"
 
 namespace aegis::gateway {
 
@@ -27,6 +29,29 @@ inline grpc::ServerUnaryReactor* refuse(grpc::CallbackServerContext* ctx, grpc::
                                         const std::string& message) {
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(grpc::Status(code, message));
+  return reactor;
+}
+
+// A write: one proposal to consensus, answered when the entry applies.
+template <class Response>
+grpc::ServerUnaryReactor* propose(grpc::CallbackServerContext* ctx,
+                                  const node::consensus_actor& consensus,
+                                  const aegis::smpb::Command& cmd, Response* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  caf::anon_send(consensus, node::propose_atom::value, cmd.SerializeAsString(),
+                 finish_into(reactor, resp));
+  return reactor;
+}
+
+// A read the state machine answers (after a ReadIndex round unless serializable).
+template <class Request, class Response>
+grpc::ServerUnaryReactor* read(grpc::CallbackServerContext* ctx,
+                               const node::consensus_actor& consensus, node::read_kind kind,
+                               bool serializable, const Request& req, Response* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  node::read_query q{kind, req.SerializeAsString(), 0};
+  caf::anon_send(consensus, node::read_atom::value, serializable, std::move(q),
+                 finish_into(reactor, resp));
   return reactor;
 }
 

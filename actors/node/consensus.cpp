@@ -9,11 +9,13 @@
 #include <map>
 
 #include "actors/node/forwarding.hpp"
+#include "actors/node/lease_timer.hpp"
 #include "actors/node/log_actor.hpp"
 #include "actors/node/log_line.hpp"
 #include "actors/node/peer_link.hpp"
 #include "actors/node/state_machine.hpp"
 #include "protocol/command.pb.h"
+#include "protocol/etcd/rpc.pb.h"
 #include "protocol/raft_codec.hpp"
 
 namespace aegis::node {
@@ -27,7 +29,7 @@ struct pending_write {
 };
 
 struct pending_read {
-  std::string request;  // serialized RangeRequest
+  read_query query;
   reply_ptr reply;
   uint64_t deadline_ms = 0;
 };
@@ -43,6 +45,7 @@ struct consensus_state {
   log_actor log;
   std::shared_ptr<persistence::rocks_storage> storage;  // see spawn_log: only while !persisting
   state_machine_actor sm;
+  lease_timer_actor lease_timer;
   std::map<raft::node_id, peer_link_actor> links;
   std::map<raft::node_id, peer_inbox_actor> routes;  // direct to a remote inbox (see peer_link)
   std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now();
@@ -57,6 +60,7 @@ struct consensus_state {
   std::shared_ptr<node_metrics> metrics;
   raft::role last_role = raft::role::follower;
   raft::node_id last_leader = raft::no_node;
+  uint64_t last_leader_seen_ms = 0;  // when another node was last known to lead (now_ms clock)
 };
 
 using self_pointer = consensus_actor::stateful_pointer<consensus_state>;
@@ -115,11 +119,28 @@ void raise_stamp_to_log(consensus_state& st) {
   }
 }
 
+// The lease timer hears of every change of this node's leadership; a new leader tells it how long
+// the cluster went without one (since this node last knew another leader), which is what every
+// lease is extended by.
+void tell_lease_timer(consensus_state& st) {
+  const bool leads = st.core->current_role() == raft::role::leader;
+  const bool led = st.last_role == raft::role::leader;
+  if (leads == led) return;
+  const uint64_t gap_ms = leads ? now_ms(st) - st.last_leader_seen_ms : 0;
+  caf::anon_send(st.lease_timer, leader_atom::value, leads, gap_ms);
+}
+
+void note_leader_seen(consensus_state& st) {
+  const raft::node_id leader = st.core->leader();
+  if (leader != raft::no_node && leader != st.cfg.node_id) st.last_leader_seen_ms = now_ms(st);
+}
+
 void log_role_change(consensus_state& st) {
   const raft::core& c = *st.core;
   if (c.current_role() == st.last_role && c.leader() == st.last_leader) return;
   if (c.current_role() == raft::role::leader && st.last_role != raft::role::leader)
     raise_stamp_to_log(st);
+  tell_lease_timer(st);
   if (c.leader() != st.last_leader && c.leader() != raft::no_node) {
     st.metrics->leader_changes->Increment();
     st.metrics->proposals_failed->Increment(
@@ -206,7 +227,7 @@ void release_reads(consensus_state& st, self_pointer self) {
   const raft::index_t applied = st.core->applied();
   while (!st.confirmed_reads.empty() && st.confirmed_reads.begin()->first <= applied) {
     auto& r = st.confirmed_reads.begin()->second;
-    self->send(st.sm, read_atom::value, st.confirmed_reads.begin()->first, std::move(r.request),
+    self->send(st.sm, read_atom::value, st.confirmed_reads.begin()->first, std::move(r.query),
                std::move(r.reply));
     st.confirmed_reads.erase(st.confirmed_reads.begin());
   }
@@ -281,6 +302,7 @@ void on_tick(self_pointer self) {
   auto& st = self->state;
   const uint64_t now = now_ms(st);
   st.core->tick(now);
+  note_leader_seen(st);
   st.metrics->proposals_failed->Increment(static_cast<double>(expire(st.writes, now)));
   expire(st.reads, now);
   expire(st.confirmed_reads, now);
@@ -301,6 +323,7 @@ void on_peer_message(self_pointer self, const std::string& bytes) {
   if (m.to != st.cfg.node_id) return;  // misrouted: never step someone else's message
   st.core->tick(now_ms(st));
   st.core->step(m);
+  note_leader_seen(st);
   pump(self);
 }
 
@@ -369,10 +392,11 @@ void on_forward_batch(self_pointer self, const std::string& bytes) {
   pump(self);
 }
 
-void on_read(self_pointer self, bool serializable, std::string request, reply_ptr reply) {
+void on_read(self_pointer self, bool serializable, read_query query, reply_ptr reply) {
   auto& st = self->state;
+  query.now_ms = std::max(st.last_stamp_ms, wall_ms(st));
   if (serializable) {
-    self->send(st.sm, read_atom::value, uint64_t{0}, std::move(request), std::move(reply));
+    self->send(st.sm, read_atom::value, uint64_t{0}, std::move(query), std::move(reply));
     return;
   }
   const uint64_t now = now_ms(st);
@@ -380,7 +404,7 @@ void on_read(self_pointer self, bool serializable, std::string request, reply_pt
   const uint64_t ctx = st.next_read_ctx++;
   const raft::result r = st.core->read_index(ctx);
   if (!r.ok()) return reply->finish(refusal(r));
-  st.reads[ctx] = {std::move(request), std::move(reply), now + st.cfg.request_timeout_ms};
+  st.reads[ctx] = {std::move(query), std::move(reply), now + st.cfg.request_timeout_ms};
   pump(self);
 }
 
@@ -412,19 +436,44 @@ void clear_faults(self_pointer self, const reply_ptr& r) {
   r->finish({});
 }
 
+// Cluster.MemberList's answer (without header) from the configured members.
+std::string member_list(const config::node_config& cfg) {
+  etcdserverpb::MemberListResponse resp;
+  for (const auto& peer : cfg.peers) {
+    auto* m = resp.add_members();
+    m->set_id(peer.id);
+    m->set_name("aegis-" + std::to_string(peer.id));
+    m->add_peerurls("http://" + peer.peer.str());
+    for (const auto& c : cfg.clients)
+      if (c.id == peer.id) m->add_clienturls("http://" + c.peer.str());
+    if (peer.id == cfg.node_id && m->clienturls_size() == 0)
+      m->add_clienturls("http://" + cfg.client_listen.str());
+  }
+  return resp.SerializeAsString();
+}
+
+// A lease must outlive a leader change: as etcd, at least 1.5 election timeouts (whole seconds).
+int64_t min_lease_ttl_s(const config::node_config& cfg) {
+  return std::max<int64_t>(1, (cfg.raft.election_timeout_ms_max * 3 / 2 + 999) / 1000);
+}
+
 void start_children(self_pointer self, consensus_params& p, uint64_t snapshot_index) {
   auto& st = self->state;
   auto& sys = self->system();
   st.storage = std::move(p.raft_store);
   st.log = spawn_log(sys, st.storage);
+  st.lease_timer = spawn_lease_timer(sys, {}, self);
   state_machine_params smp;
   smp.store = std::move(p.kv_store);
   smp.cluster_id = st.cfg.cluster_id();
   smp.member_id = st.cfg.node_id;
   smp.snapshot_threshold_entries = st.cfg.raft.snapshot_threshold_entries;
   smp.last_snapshot_index = snapshot_index;
+  smp.min_lease_ttl_s = min_lease_ttl_s(st.cfg);
+  smp.watch_progress_notify_ms = st.cfg.watch_progress_notify_ms;
+  smp.members = member_list(st.cfg);
   smp.metrics = p.metrics;
-  st.sm = spawn_state_machine(sys, std::move(smp), self);
+  st.sm = spawn_state_machine(sys, std::move(smp), self, st.lease_timer);
   for (const auto& peer : st.cfg.peers) {
     if (peer.id == st.cfg.node_id) continue;
     st.links[peer.id] = spawn_peer_link(
@@ -432,6 +481,7 @@ void start_children(self_pointer self, consensus_params& p, uint64_t snapshot_in
   }
   self->link_to(st.log);
   self->link_to(st.sm);
+  self->link_to(st.lease_timer);
   for (auto& [id, link] : st.links)
     self->link_to(link);
 }
@@ -459,8 +509,11 @@ consensus_actor::behavior_type consensus_behavior(self_pointer self,
       [=](propose_atom, std::string& cmd, reply_ptr& reply) {
         propose(self, std::move(cmd), std::move(reply));
       },
-      [=](read_atom, bool serializable, std::string& req, reply_ptr& reply) {
-        on_read(self, serializable, std::move(req), std::move(reply));
+      [=](read_atom, bool serializable, read_query& q, reply_ptr& reply) {
+        on_read(self, serializable, std::move(q), std::move(reply));
+      },
+      [=](watch_atom, watch_command& c) {
+        self->send(self->state.sm, watch_atom::value, std::move(c));
       },
       [=](status_atom, reply_ptr& reply) { on_status(self, std::move(reply)); },
       [=](compact_atom, const local_snapshot_ptr& snap) {

@@ -21,6 +21,8 @@
 #include "actors/node/call.hpp"
 #include "actors/raft/ready.hpp"
 #include "actors/raft/types.hpp"
+#include "actors/state/lease_table.hpp"
+#include "actors/state/watch_hub.hpp"
 
 namespace aegis::node {
 
@@ -63,6 +65,33 @@ struct link_faults {
   bool partitioned = false;  // nothing leaves towards this peer
 };
 
+// A read the state machine answers once its applied index reaches the read's index.
+enum class read_kind : uint8_t {
+  range,       // request: a serialized etcdserverpb.RangeRequest
+  lease_ttl,   // LeaseTimeToLiveRequest
+  lease_list,  // LeaseLeasesRequest
+  hash_kv,     // HashKVRequest
+  hash,        // HashRequest
+  members,     // MemberListRequest
+};
+struct read_query {
+  read_kind kind = read_kind::range;
+  std::string request;
+  uint64_t now_ms = 0;  // the serving node's stamp clock (remaining lease TTLs count from it)
+};
+
+// One client watch-stream request on its way to the state machine's watch hub.
+struct watch_command {
+  enum class kind : uint8_t { create, cancel, progress, close };
+  kind what = kind::create;
+  uint64_t stream = 0;  // node-unique id of the client stream
+  std::string request;  // create: a serialized WatchCreateRequest; cancel: WatchCancelRequest
+  state::watch_sink_ptr sink;
+};
+
+// Lease table changes, from the state machine to the lease timer, in the order applied.
+using lease_changes_ptr = std::shared_ptr<std::vector<state::lease_change>>;
+
 // Messages consensus takes only from actors of its own node. Their types are local-only (not
 // serializable), so a peer cannot send them even though consensus itself is what a node
 // publishes on its peer port.
@@ -86,6 +115,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::persist_job_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::apply_batch_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::raft_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::link_faults)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::read_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::watch_command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::lease_changes_ptr)
 
 CAF_BEGIN_TYPE_ID_BLOCK(aegis, caf::first_custom_type_id)
 CAF_ADD_TYPE_ID(aegis, (aegis::node::reply_ptr))
@@ -95,6 +127,9 @@ CAF_ADD_TYPE_ID(aegis, (aegis::node::persist_job_ptr))
 CAF_ADD_TYPE_ID(aegis, (aegis::node::apply_batch_ptr))
 CAF_ADD_TYPE_ID(aegis, (aegis::node::raft_status))
 CAF_ADD_TYPE_ID(aegis, (aegis::node::link_faults))
+CAF_ADD_TYPE_ID(aegis, (aegis::node::read_query))
+CAF_ADD_TYPE_ID(aegis, (aegis::node::watch_command))
+CAF_ADD_TYPE_ID(aegis, (aegis::node::lease_changes_ptr))
 CAF_ADD_ATOM(aegis, aegis::node, raft_atom, "raft")
 CAF_ADD_ATOM(aegis, aegis::node, forward_atom, "forward")
 CAF_ADD_ATOM(aegis, aegis::node, propose_atom, "propose")
@@ -112,6 +147,9 @@ CAF_ADD_ATOM(aegis, aegis::node, skew_atom, "clockskew")
 CAF_ADD_ATOM(aegis, aegis::node, clear_atom, "clear")
 CAF_ADD_ATOM(aegis, aegis::node, refuse_atom, "refuse")
 CAF_ADD_ATOM(aegis, aegis::node, route_atom, "route")
+CAF_ADD_ATOM(aegis, aegis::node, watch_atom, "watch")
+CAF_ADD_ATOM(aegis, aegis::node, lease_atom, "lease")
+CAF_ADD_ATOM(aegis, aegis::node, leader_atom, "leader")
 CAF_END_TYPE_ID_BLOCK(aegis)
 
 namespace aegis::node {
@@ -130,7 +168,8 @@ using consensus_actor = caf::typed_actor<
     caf::reacts_to<forward_atom, std::string>,                // a follower's writes
     caf::reacts_to<refuse_atom, std::string>,                 // the leader refused ours
     caf::reacts_to<propose_atom, std::string, reply_ptr>,     // a client write (Command)
-    caf::reacts_to<read_atom, bool, std::string, reply_ptr>,  // RangeRequest; bool: serializable
+    caf::reacts_to<read_atom, bool, read_query, reply_ptr>,   // bool: serializable
+    caf::reacts_to<watch_atom, watch_command>,                // handed to the state machine
     caf::reacts_to<status_atom, reply_ptr>,                   // Maintenance.Status
     caf::reacts_to<compact_atom, local_snapshot_ptr>,         // a state-machine snapshot
     caf::reacts_to<tick_atom>,
@@ -147,11 +186,22 @@ using log_actor =
     caf::typed_actor<caf::replies_to<persist_atom, persist_job_ptr>::with<persist_job_ptr>,
                      caf::reacts_to<fsync_atom, uint32_t>>;  // fault: extra ms per fsync
 
-// Applies committed entries to the KV store and serves reads at or after a read index.
+// Applies committed entries to the KV store, serves reads at or after a read index, and hosts
+// the watch hub.
 using state_machine_actor =
     caf::typed_actor<caf::reacts_to<apply_atom, apply_batch_ptr>,
-                     caf::reacts_to<read_atom, uint64_t, std::string, reply_ptr>,
-                     caf::reacts_to<status_atom, raft_status, reply_ptr>>;
+                     caf::reacts_to<read_atom, uint64_t, read_query, reply_ptr>,
+                     caf::reacts_to<status_atom, raft_status, reply_ptr>,
+                     caf::reacts_to<watch_atom, watch_command>, caf::reacts_to<tick_atom>>;
+
+// Runs on every node, acts only on the leader: keeps each lease's expiry (from the state
+// machine's changes) and proposes LeaseExpire for the expired ones; a new leader first proposes
+// LeasePromote with its election gap and expires nothing until that is applied.
+using lease_timer_actor =
+    caf::typed_actor<caf::reacts_to<lease_atom, lease_changes_ptr>,
+                     caf::reacts_to<leader_atom, bool, uint64_t>,  // is leader, gap ms
+                     caf::reacts_to<apply_atom, bool, uint64_t>,   // own promote applied, epoch
+                     caf::reacts_to<tick_atom>>;
 
 // One per remote node: owns the connection, reconnects with backoff, bounded queue.
 using peer_link_actor = caf::typed_actor<

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "actors/state/kv_machine.hpp"
+#include "actors/state/watch_hub.hpp"
 #include "protocol/etcd/rpc.pb.h"
 
 namespace aegis::node {
@@ -13,38 +14,95 @@ namespace aegis::node {
 namespace {
 
 struct queued_read {
-  std::string request;  // a serialized RangeRequest
+  read_query query;
   reply_ptr reply;
 };
 
 struct sm_state {
   std::unique_ptr<persistence::kv_store> store;
   std::unique_ptr<state::kv_machine> machine;
+  std::unique_ptr<state::watch_hub> watches;
   consensus_actor consensus;
+  lease_timer_actor lease_timer;
   std::shared_ptr<node_metrics> metrics;
   uint64_t snapshot_threshold_entries = 0;
   uint64_t last_snapshot_index = 0;
+  uint32_t watch_progress_notify_ms = 0;
+  std::string members;                         // MemberListResponse without header
   uint64_t term = 0;                           // newest term seen, for headers
   std::multimap<uint64_t, queued_read> reads;  // by read index; bounded by consensus
 };
 
 using sm_pointer = state_machine_actor::stateful_pointer<sm_state>;
 
-void serve_read(sm_state& st, const queued_read& r) {
-  etcdserverpb::RangeRequest req;
-  if (!req.ParseFromString(r.request)) {
-    r.reply->finish(call_result::error(call_code::invalid_argument, "malformed RangeRequest"));
-    return;
+call_result malformed(const char* what) {
+  return call_result::error(call_code::invalid_argument, std::string("malformed ") + what);
+}
+
+call_result members(const sm_state& st) {
+  etcdserverpb::MemberListResponse resp;
+  resp.ParseFromString(st.members);
+  st.machine->fill_header(*resp.mutable_header(), st.term);
+  call_result r;
+  r.response = resp.SerializeAsString();
+  return r;
+}
+
+call_result answer(const sm_state& st, const read_query& q) {
+  const state::kv_machine& m = *st.machine;
+  switch (q.kind) {
+    case read_kind::range: {
+      etcdserverpb::RangeRequest req;
+      return req.ParseFromString(q.request) ? m.range(req, st.term) : malformed("RangeRequest");
+    }
+    case read_kind::lease_ttl: {
+      etcdserverpb::LeaseTimeToLiveRequest req;
+      return req.ParseFromString(q.request) ? m.lease_time_to_live(req, q.now_ms, st.term)
+                                            : malformed("LeaseTimeToLiveRequest");
+    }
+    case read_kind::lease_list:
+      return m.lease_leases(st.term);
+    case read_kind::hash_kv: {
+      etcdserverpb::HashKVRequest req;
+      return req.ParseFromString(q.request) ? m.hash_kv(req.revision(), st.term)
+                                            : malformed("HashKVRequest");
+    }
+    case read_kind::hash:
+      return m.hash(st.term);
+    case read_kind::members:
+      return members(st);
   }
-  r.reply->finish(st.machine->range(req, st.term));
+  return malformed("read");
 }
 
 void serve_ready_reads(sm_state& st) {
   const uint64_t applied = st.machine->applied_index();
   while (!st.reads.empty() && st.reads.begin()->first <= applied) {
-    serve_read(st, st.reads.begin()->second);
+    auto& r = st.reads.begin()->second;
+    r.reply->finish(answer(st, r.query));
     st.reads.erase(st.reads.begin());
   }
+}
+
+// What the rest of the node hears of an applied batch: watchers get its revisions, the lease
+// timer its lease changes.
+void publish(sm_state& st) {
+  st.watches->publish(st.machine->take_events());
+  auto changes = std::make_shared<std::vector<state::lease_change>>(
+      st.machine->take_lease_changes());
+  if (!changes->empty()) caf::anon_send(st.lease_timer, lease_atom::value, std::move(changes));
+}
+
+void maybe_snapshot(sm_pointer self) {
+  auto& st = self->state;
+  const uint64_t applied = st.machine->applied_index();
+  if (applied < st.last_snapshot_index + st.snapshot_threshold_entries) return;
+  st.last_snapshot_index = applied;
+  st.metrics->snapshots_taken->Increment();
+  auto snap = std::make_shared<local_snapshot>();
+  snap->index = applied;
+  snap->data = st.machine->snapshot_data();
+  self->send(st.consensus, compact_atom::value, std::move(snap));
 }
 
 void apply_committed(sm_pointer self, const apply_batch& b) {
@@ -69,17 +127,10 @@ void apply_committed(sm_pointer self, const apply_batch& b) {
     last = e.index;
   }
   if (last != 0) st.machine->commit_batch(last);
+  publish(st);
   serve_ready_reads(st);
-  const uint64_t applied = st.machine->applied_index();
-  st.metrics->applied_index->Set(static_cast<double>(applied));
-  if (applied >= st.last_snapshot_index + st.snapshot_threshold_entries) {
-    st.last_snapshot_index = applied;
-    st.metrics->snapshots_taken->Increment();
-    auto snap = std::make_shared<local_snapshot>();
-    snap->index = applied;
-    snap->data = st.machine->snapshot_data();
-    self->send(st.consensus, compact_atom::value, std::move(snap));
-  }
+  st.metrics->applied_index->Set(static_cast<double>(st.machine->applied_index()));
+  maybe_snapshot(self);
 }
 
 void status(sm_state& st, const raft_status& rs, const reply_ptr& reply) {
@@ -99,25 +150,65 @@ void status(sm_state& st, const raft_status& rs, const reply_ptr& reply) {
   reply->finish(std::move(r));
 }
 
+void on_watch(sm_state& st, const watch_command& c) {
+  using K = watch_command::kind;
+  switch (c.what) {
+    case K::create: {
+      etcdserverpb::WatchCreateRequest req;
+      if (req.ParseFromString(c.request)) st.watches->create(c.stream, req, c.sink);
+      break;
+    }
+    case K::cancel: {
+      etcdserverpb::WatchCancelRequest req;
+      if (req.ParseFromString(c.request)) st.watches->cancel(c.stream, req.watch_id());
+      break;
+    }
+    case K::progress:
+      st.watches->progress(c.sink);
+      break;
+    case K::close:
+      st.watches->close(c.stream);
+      break;
+  }
+}
+
 state_machine_actor::behavior_type sm_behavior(sm_pointer self,
                                                std::shared_ptr<state_machine_params> params,
-                                               consensus_actor consensus) {
+                                               consensus_actor consensus,
+                                               lease_timer_actor leases) {
   auto& p = *params;
   auto& st = self->state;
   st.store = std::move(p.store);
-  st.machine = std::make_unique<state::kv_machine>(*st.store, p.cluster_id, p.member_id);
+  st.machine = std::make_unique<state::kv_machine>(*st.store, p.cluster_id, p.member_id,
+                                                   p.min_lease_ttl_s);
+  st.watches = std::make_unique<state::watch_hub>(
+      st.machine->store_view(),
+      [m = st.machine.get(), s = &st](etcdserverpb::ResponseHeader& h) {
+        m->fill_header(h, s->term);
+      });
   st.consensus = std::move(consensus);
+  st.lease_timer = std::move(leases);
   st.metrics = p.metrics;
   st.snapshot_threshold_entries = p.snapshot_threshold_entries;
   st.last_snapshot_index = p.last_snapshot_index;
+  st.watch_progress_notify_ms = p.watch_progress_notify_ms;
+  st.members = p.members;
+  publish(st);  // the lease timer learns every stored lease
+  self->delayed_send(self, std::chrono::milliseconds(st.watch_progress_notify_ms), tick_atom::value);
   return {
       [=](apply_atom, const apply_batch_ptr& b) { apply_committed(self, *b); },
-      [=](read_atom, uint64_t index, std::string& req, reply_ptr& reply) {
-        self->state.reads.emplace(index, queued_read{std::move(req), std::move(reply)});
+      [=](read_atom, uint64_t index, read_query& q, reply_ptr& reply) {
+        self->state.reads.emplace(index, queued_read{std::move(q), std::move(reply)});
         serve_ready_reads(self->state);
       },
       [=](status_atom, const raft_status& rs, const reply_ptr& reply) {
         status(self->state, rs, reply);
+      },
+      [=](watch_atom, const watch_command& c) { on_watch(self->state, c); },
+      [=](tick_atom) {
+        self->state.watches->notify_progress();
+        self->delayed_send(self, std::chrono::milliseconds(self->state.watch_progress_notify_ms),
+                           tick_atom::value);
       },
   };
 }
@@ -125,9 +216,9 @@ state_machine_actor::behavior_type sm_behavior(sm_pointer self,
 }  // namespace
 
 state_machine_actor spawn_state_machine(caf::actor_system& sys, state_machine_params p,
-                                        consensus_actor consensus) {
+                                        consensus_actor consensus, lease_timer_actor leases) {
   return sys.spawn(sm_behavior, std::make_shared<state_machine_params>(std::move(p)),
-                   std::move(consensus));
+                   std::move(consensus), std::move(leases));
 }
 
 }  // namespace aegis::node

@@ -435,8 +435,9 @@ call_result kv_machine::apply_lease_revoke(const etcdserverpb::LeaseRevokeReques
   return ok_response(resp);
 }
 
-call_result kv_machine::apply_lease_renew(const aegis::smpb::LeaseRenew& r, uint64_t) {
+call_result kv_machine::apply_lease_renew(const aegis::smpb::LeaseRenew& r, uint64_t term) {
   aegis::smpb::LeaseRenewResponse resp;
+  fill_header(*resp.mutable_header(), term);
   for (int64_t id : r.ids()) {
     const lease* l = leases_.find(id);
     resp.add_ttls(l ? l->ttl_s : 0);
@@ -454,16 +455,20 @@ call_result kv_machine::apply_lease_expire(const aegis::smpb::LeaseExpire& x, ui
   return {};
 }
 
+// etcd answers for a lease that is gone (expired or never granted) with TTL -1, not an error.
 call_result kv_machine::lease_time_to_live(const etcdserverpb::LeaseTimeToLiveRequest& r,
                                            uint64_t now_ms, uint64_t term) const {
-  const lease* l = leases_.find(r.id());
-  if (!l) return lease_not_found();
   etcdserverpb::LeaseTimeToLiveResponse resp;
   fill_header(*resp.mutable_header(), term);
-  resp.set_id(l->id);
+  resp.set_id(r.id());
+  const lease* l = leases_.find(r.id());
+  if (!l) {
+    resp.set_ttl(-1);
+    return ok_response(resp);
+  }
   const uint64_t left_ms = l->expiry_ms > now_ms ? l->expiry_ms - now_ms : 0;
   resp.set_ttl(static_cast<int64_t>((left_ms + 999) / 1000));  // etcd rounds up
-  resp.set_grantedttl(l->granted_ttl_s);
+  resp.set_grantedttl(l->ttl_s);  // as etcd: the TTL in force, after raising to the minimum
   if (r.keys())
     for (const auto& k : l->keys)
       resp.add_keys(k);

@@ -121,7 +121,11 @@ std::optional<mvccpb::KeyValue> mvcc::get(const std::string& key) const {
 }
 
 void mvcc::for_each(const key_range& r, int64_t rev, const kv_fn& fn) const {
-  if (rev > 0 && rev < revision_) return for_each_at(r, rev, fn);
+  // The current records hold the writes of the command being applied (at revision_ + 1), so a
+  // read that names revision_ itself while the command has written reads history, as etcd does.
+  const bool mid_write = pending_.events_size() > 0;
+  if (rev > 0 && (rev < revision_ || (rev == revision_ && mid_write)))
+    return for_each_at(r, rev, fn);
   if (r.single()) {
     if (auto kv = get(r.key)) fn(*kv);
     return;

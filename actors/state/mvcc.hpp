@@ -46,8 +46,9 @@ class mvcc {
   void set_last_stamp_ms(uint64_t ms) { last_stamp_ms_ = std::max(last_stamp_ms_, ms); }
 
   std::optional<mvccpb::KeyValue> get(const std::string& key) const;
-  // Live keys in range, in key order, as of now (rev <= 0 or the current revision) or as of a
-  // past revision (the caller has checked compact_revision() <= rev <= revision()).
+  // Live keys in range, in key order, as of now (rev <= 0, or the current revision when the
+  // command being applied has not written yet; now includes its writes) or as of a past revision
+  // (the caller has checked compact_revision() <= rev <= revision()).
   void for_each(const key_range& r, int64_t rev, const kv_fn& fn) const;
 
   // Writes of one command. The first write of a command takes revision()+1; later ones share it.

@@ -182,6 +182,9 @@ void cluster::write_config(int node) const {
   out << "[node]\nid=" << node << "\npeers=[";
   for (int id = 1; id <= size(); ++id)
     out << (id > 1 ? "," : "") << quoted(std::to_string(id) + "=" + endpoint(slot(id).peer_port));
+  out << "]\nclients=[";
+  for (int id = 1; id <= size(); ++id)
+    out << (id > 1 ? "," : "") << quoted(std::to_string(id) + "=" + endpoint(slot(id).client_port));
   out << "]\nclient_listen=" << quoted(endpoint(slot(node).client_port))
       << "\nmetrics_listen=" << quoted(endpoint(slot(node).metrics_port))
       << "\ndata_dir=" << quoted(data_dir(node)) << "\n";

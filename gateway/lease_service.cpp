@@ -1,0 +1,114 @@
+// etcdserverpb.Lease. Grants, revokes and keep-alives are log entries (all lease time is leader
+// stamps, DESIGN.md); TimeToLive and Leases are reads. A keep-alive is answered once its renewal
+// has applied, so an answered keep-alive is one every replica knows of.
+#include <random>
+
+#include "gateway/bidi_stream.hpp"
+#include "gateway/reply.hpp"
+#include "gateway/services.hpp"
+#include "protocol/etcd/rpc.grpc.pb.h"
+
+namespace aegis::gateway {
+
+namespace {
+
+// Keep-alive answers a stream may have queued (each is a few dozen bytes).
+constexpr size_t keepalive_queue_bytes = 1 << 20;
+
+// A lease ID the client left to the server: random, positive, never 0 (etcd picks IDs too; a
+// clash with a live lease is refused by the state machine and the client may retry).
+int64_t pick_lease_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  int64_t id = 0;
+  while (id <= 0)
+    id = static_cast<int64_t>(rng() >> 1);
+  return id;
+}
+
+class keepalive_stream final
+    : public bidi_stream<etcdserverpb::LeaseKeepAliveRequest, etcdserverpb::LeaseKeepAliveResponse> {
+ public:
+  explicit keepalive_stream(node::consensus_actor consensus)
+      : bidi_stream(keepalive_queue_bytes), consensus_(std::move(consensus)) {
+    start();
+  }
+
+ private:
+  void on_request(etcdserverpb::LeaseKeepAliveRequest& req) override {
+    aegis::smpb::Command cmd;
+    cmd.mutable_lease_renew()->add_ids(req.id());
+    auto box = out();
+    const int64_t id = req.id();
+    auto reply = std::make_shared<node::reply_slot>([box, id](node::call_result r) {
+      aegis::smpb::LeaseRenewResponse renewed;
+      if (r.code != node::call_code::ok) {
+        box->finish(grpc::Status(static_cast<grpc::StatusCode>(r.code), r.message));
+        return;
+      }
+      etcdserverpb::LeaseKeepAliveResponse resp;
+      if (renewed.ParseFromString(r.response) && renewed.ttls_size() == 1) {
+        *resp.mutable_header() = renewed.header();
+        resp.set_ttl(renewed.ttls(0));
+      }
+      resp.set_id(id);
+      box->send(resp, false);  // over the bound: the client is not reading; it will retry
+    });
+    caf::anon_send(consensus_, node::propose_atom::value, cmd.SerializeAsString(),
+                   std::move(reply));
+  }
+
+  node::consensus_actor consensus_;
+};
+
+class lease_service final : public etcdserverpb::Lease::CallbackService {
+ public:
+  explicit lease_service(node::consensus_actor consensus) : consensus_(std::move(consensus)) {}
+
+  grpc::ServerUnaryReactor* LeaseGrant(grpc::CallbackServerContext* ctx,
+                                       const etcdserverpb::LeaseGrantRequest* req,
+                                       etcdserverpb::LeaseGrantResponse* resp) override {
+    aegis::smpb::Command cmd;
+    *cmd.mutable_lease_grant() = *req;
+    if (req->id() < 0)
+      return refuse(ctx, grpc::StatusCode::INVALID_ARGUMENT, "aegis: lease ID must be >= 0");
+    if (req->id() == 0) cmd.mutable_lease_grant()->set_id(pick_lease_id());
+    return propose(ctx, consensus_, cmd, resp);
+  }
+
+  grpc::ServerUnaryReactor* LeaseRevoke(grpc::CallbackServerContext* ctx,
+                                        const etcdserverpb::LeaseRevokeRequest* req,
+                                        etcdserverpb::LeaseRevokeResponse* resp) override {
+    aegis::smpb::Command cmd;
+    *cmd.mutable_lease_revoke() = *req;
+    return propose(ctx, consensus_, cmd, resp);
+  }
+
+  grpc::ServerBidiReactor<etcdserverpb::LeaseKeepAliveRequest,
+                          etcdserverpb::LeaseKeepAliveResponse>*
+  LeaseKeepAlive(grpc::CallbackServerContext*) override {
+    return new keepalive_stream(consensus_);
+  }
+
+  grpc::ServerUnaryReactor* LeaseTimeToLive(grpc::CallbackServerContext* ctx,
+                                            const etcdserverpb::LeaseTimeToLiveRequest* req,
+                                            etcdserverpb::LeaseTimeToLiveResponse* resp) override {
+    return read(ctx, consensus_, node::read_kind::lease_ttl, false, *req, resp);
+  }
+
+  grpc::ServerUnaryReactor* LeaseLeases(grpc::CallbackServerContext* ctx,
+                                        const etcdserverpb::LeaseLeasesRequest* req,
+                                        etcdserverpb::LeaseLeasesResponse* resp) override {
+    return read(ctx, consensus_, node::read_kind::lease_list, false, *req, resp);
+  }
+
+ private:
+  node::consensus_actor consensus_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> make_lease_service(node::consensus_actor consensus) {
+  return std::make_unique<lease_service>(std::move(consensus));
+}
+
+}  // namespace aegis::gateway
