@@ -406,10 +406,11 @@ call_result kv_machine::apply_lease_grant(const etcdserverpb::LeaseGrantRequest&
                                           uint64_t term) {
   if (g.id() <= 0)
     return call_result::error(call_code::internal, "aegis: lease grant without an id in the log");
-  if (leases_.find(g.id()))
-    return call_result::error(call_code::failed_precondition, "etcdserver: lease already exists");
+  // etcd's lessor.Grant checks the TTL before the ID, so a too large TTL wins over a taken ID.
   if (g.ttl() > max_lease_ttl_s)
     return call_result::error(call_code::out_of_range, "etcdserver: too large lease TTL");
+  if (leases_.find(g.id()))
+    return call_result::error(call_code::failed_precondition, "etcdserver: lease already exists");
   const int64_t ttl = std::max(g.ttl(), min_lease_ttl_s_);
   leases_.grant(g.id(), ttl, g.ttl(), stamp_ms_ + static_cast<uint64_t>(ttl) * 1000);
   etcdserverpb::LeaseGrantResponse resp;

@@ -87,6 +87,8 @@ class cluster {
                    steady::time_point deadline);
   std::optional<node_status> status(int node, steady::time_point deadline);
   std::optional<node_status> status(int node) { return status(node, steady::now() + 1s); }
+  // The node's client (created on first use; reset when the node restarts).
+  std::shared_ptr<etcd_client> client(int node);
   // One value from the node's Prometheus /metrics page (e.g. "aegis_snapshots_taken_total").
   std::optional<double> metric(int node, const std::string& name);
 
@@ -110,7 +112,6 @@ class cluster {
 
   node_slot& slot(int node);
   const node_slot& slot(int node) const;
-  std::shared_ptr<etcd_client> client(int node);
   void write_config(int node) const;
   std::optional<uint64_t> agreed_leader();
   void stop_everything();

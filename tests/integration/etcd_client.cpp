@@ -31,17 +31,71 @@ std::shared_ptr<grpc::Channel> loopback_channel(const std::string& host_port) {
 etcd_client::etcd_client(const std::string& host_port)
     : channel_(loopback_channel(host_port)),
       kv_(etcdserverpb::KV::NewStub(channel_)),
-      maintenance_(etcdserverpb::Maintenance::NewStub(channel_)) {}
+      maintenance_(etcdserverpb::Maintenance::NewStub(channel_)),
+      lease_(etcdserverpb::Lease::NewStub(channel_)) {}
 
 grpc::Status etcd_client::put(const std::string& key, const std::string& value,
+                              steady::time_point deadline) {
+  return put(key, value, 0, deadline);
+}
+
+grpc::Status etcd_client::put(const std::string& key, const std::string& value, int64_t lease,
                               steady::time_point deadline) {
   grpc::ClientContext ctx;
   set_deadline(ctx, deadline);
   etcdserverpb::PutRequest req;
   req.set_key(key);
   req.set_value(value);
+  req.set_lease(lease);
   etcdserverpb::PutResponse resp;
   return kv_->Put(&ctx, req, &resp);
+}
+
+std::optional<int64_t> etcd_client::count_prefix(const std::string& prefix,
+                                                 steady::time_point deadline) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx, deadline);
+  etcdserverpb::RangeRequest req;
+  req.set_key(prefix);
+  std::string end = prefix;
+  end.back() = static_cast<char>(end.back() + 1);
+  req.set_range_end(end);
+  req.set_count_only(true);
+  etcdserverpb::RangeResponse resp;
+  if (!kv_->Range(&ctx, req, &resp).ok()) return std::nullopt;
+  return resp.count();
+}
+
+std::optional<int64_t> etcd_client::lease_grant(int64_t ttl_s, steady::time_point deadline) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx, deadline);
+  etcdserverpb::LeaseGrantRequest req;
+  req.set_ttl(ttl_s);
+  etcdserverpb::LeaseGrantResponse resp;
+  if (!lease_->LeaseGrant(&ctx, req, &resp).ok()) return std::nullopt;
+  return resp.id();
+}
+
+std::optional<int64_t> etcd_client::lease_keepalive(int64_t id, steady::time_point deadline) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx, deadline);
+  auto stream = lease_->LeaseKeepAlive(&ctx);
+  etcdserverpb::LeaseKeepAliveRequest req;
+  req.set_id(id);
+  etcdserverpb::LeaseKeepAliveResponse resp;
+  const bool ok = stream->Write(req) && stream->Read(&resp);
+  stream->WritesDone();
+  stream->Finish();
+  if (!ok) return std::nullopt;
+  return resp.ttl();
+}
+
+std::optional<std::pair<uint32_t, int64_t>> etcd_client::hash(steady::time_point deadline) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx, deadline);
+  etcdserverpb::HashResponse resp;
+  if (!maintenance_->Hash(&ctx, etcdserverpb::HashRequest{}, &resp).ok()) return std::nullopt;
+  return std::pair{resp.hash(), resp.header().revision()};
 }
 
 read_result etcd_client::get(const std::string& key, bool serializable,

@@ -1,5 +1,6 @@
 // A minimal etcd v3 client for the integration tests, on the generated gRPC stubs: Put, a
-// single-key Range and Maintenance/Status against one node's client address. Thread-safe (the
+// single-key Range, prefix counts, leases (grant, keep-alive) and Maintenance Status/Hash against
+// one node's client address. Thread-safe (the
 // stubs are); every call takes a deadline so a dead node costs a bounded wait.
 #pragma once
 
@@ -39,10 +40,22 @@ class etcd_client {
   read_result get(const std::string& key, bool serializable, steady::time_point deadline);
   std::optional<node_status> status(steady::time_point deadline);
 
+  grpc::Status put(const std::string& key, const std::string& value, int64_t lease,
+                   steady::time_point deadline);
+  // Keys under `prefix` (linearizable); nullopt if the call failed.
+  std::optional<int64_t> count_prefix(const std::string& prefix, steady::time_point deadline);
+  // A new lease's ID (the server picks it), or nullopt.
+  std::optional<int64_t> lease_grant(int64_t ttl_s, steady::time_point deadline);
+  // One keep-alive round on a fresh stream: the renewed TTL (<= 0: the lease is gone), or nullopt.
+  std::optional<int64_t> lease_keepalive(int64_t id, steady::time_point deadline);
+  // Maintenance.Hash of this member's applied state, with the revision it was taken at.
+  std::optional<std::pair<uint32_t, int64_t>> hash(steady::time_point deadline);
+
  private:
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<etcdserverpb::KV::Stub> kv_;
   std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance_;
+  std::unique_ptr<etcdserverpb::Lease::Stub> lease_;
 };
 
 }  // namespace aegis::it
