@@ -440,9 +440,11 @@ call_result kv_machine::apply_lease_renew(const aegis::smpb::LeaseRenew& r, uint
   aegis::smpb::LeaseRenewResponse resp;
   fill_header(*resp.mutable_header(), term);
   for (int64_t id : r.ids()) {
+    // As etcd: a lease already past its expiry cannot be renewed (its LeaseExpire is on its way).
     const lease* l = leases_.find(id);
-    resp.add_ttls(l ? l->ttl_s : 0);
-    if (l) leases_.set_expiry(id, stamp_ms_ + static_cast<uint64_t>(l->ttl_s) * 1000);
+    const bool live = l && l->expiry_ms > stamp_ms_;
+    resp.add_ttls(live ? l->ttl_s : 0);
+    if (live) leases_.set_expiry(id, stamp_ms_ + static_cast<uint64_t>(l->ttl_s) * 1000);
   }
   return ok_response(resp);
 }
@@ -468,7 +470,7 @@ call_result kv_machine::lease_time_to_live(const etcdserverpb::LeaseTimeToLiveRe
     return ok_response(resp);
   }
   const uint64_t left_ms = l->expiry_ms > now_ms ? l->expiry_ms - now_ms : 0;
-  resp.set_ttl(static_cast<int64_t>((left_ms + 999) / 1000));  // etcd rounds up
+  resp.set_ttl(static_cast<int64_t>(left_ms / 1000));  // whole seconds left, as etcd truncates
   resp.set_grantedttl(l->ttl_s);  // as etcd: the TTL in force, after raising to the minimum
   if (r.keys())
     for (const auto& k : l->keys)

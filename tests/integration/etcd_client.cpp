@@ -90,6 +90,26 @@ std::optional<int64_t> etcd_client::lease_keepalive(int64_t id, steady::time_poi
   return resp.ttl();
 }
 
+grpc::Status etcd_client::cas(const std::string& key, const std::string& expected,
+                              const std::string& value, bool& swapped,
+                              steady::time_point deadline) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx, deadline);
+  etcdserverpb::TxnRequest req;
+  auto* cmp = req.add_compare();
+  cmp->set_key(key);
+  cmp->set_target(etcdserverpb::Compare::VALUE);
+  cmp->set_result(etcdserverpb::Compare::EQUAL);
+  cmp->set_value(expected);
+  auto* put = req.add_success()->mutable_request_put();
+  put->set_key(key);
+  put->set_value(value);
+  etcdserverpb::TxnResponse resp;
+  auto st = kv_->Txn(&ctx, req, &resp);
+  swapped = st.ok() && resp.succeeded();
+  return st;
+}
+
 std::optional<std::pair<uint32_t, int64_t>> etcd_client::hash(steady::time_point deadline) {
   grpc::ClientContext ctx;
   set_deadline(ctx, deadline);

@@ -48,6 +48,9 @@ class etcd_client {
   std::optional<int64_t> lease_grant(int64_t ttl_s, steady::time_point deadline);
   // One keep-alive round on a fresh stream: the renewed TTL (<= 0: the lease is gone), or nullopt.
   std::optional<int64_t> lease_keepalive(int64_t id, steady::time_point deadline);
+  // Txn: if key's value == expected then put value. `swapped` says whether the compare held.
+  grpc::Status cas(const std::string& key, const std::string& expected, const std::string& value,
+                   bool& swapped, steady::time_point deadline);
   // Maintenance.Hash of this member's applied state, with the revision it was taken at.
   std::optional<std::pair<uint32_t, int64_t>> hash(steady::time_point deadline);
 

@@ -549,7 +549,7 @@ BOOST_AUTO_TEST_CASE(a_range_in_a_txn_at_an_explicit_revision_reads_that_revisio
   BOOST_TEST(f.value_at("x") == "new");
 }
 
-// etcd applyTxn: "txnPath := compareToPath(rv, rt)" runs before any operation, so every compare,
+// etcd applyTxn: "txnPath := compareToPath(txn, rt)" runs before any operation, so every compare,
 // nested ones included, sees the state from before the outer txn; rpc.proto RequestOp
 // request_txn nests a transaction.
 BOOST_AUTO_TEST_CASE(a_nested_txn_chooses_its_branch_against_the_state_before_the_outer_txn) {
@@ -672,8 +672,8 @@ BOOST_AUTO_TEST_CASE(range_at_the_compact_revision_works_and_below_it_is_compact
   BOOST_TEST(f.machine->revision() == 4);
 }
 
-// etcd's store.compact: "if rev <= s.compactMainRev { return ErrCompacted }; if rev >
-// s.currentRev { return ErrFutureRev }".
+// etcd's store.updateCompactRev refuses rev <= compactMainRev with ErrCompacted and
+// rev > currentRev with ErrFutureRev.
 BOOST_AUTO_TEST_CASE(compacting_at_or_below_the_compacted_revision_or_in_the_future_is_refused) {
   fixture f;
   for (int i = 0; i < 5; ++i)
@@ -775,7 +775,8 @@ BOOST_AUTO_TEST_CASE(a_grant_below_the_minimum_ttl_is_raised_to_it) {
   BOOST_TEST(low.id() == 1);
   BOOST_TEST(low.ttl() == 5);
   BOOST_TEST(low.header().revision() == 0);
-  BOOST_TEST(f.ttl(1, t0).ttl() == 5);  // expiry: stamp + 5 s
+  BOOST_TEST(f.ttl(1, t0).ttl() == 5);         // expiry: stamp + 5 s
+  BOOST_TEST(f.ttl(1, t0).grantedttl() == 5);  // etcd: GrantedTTL is l.TTL(), the raised one
   BOOST_TEST(f.ttl(1, t0 + 2000).ttl() == 3);
   BOOST_TEST(f.ttl(1, t0 + 5000).ttl() == 0);
   auto high = f.grant(2, 30);
@@ -797,7 +798,9 @@ BOOST_AUTO_TEST_CASE(a_duplicate_id_or_a_too_large_ttl_is_refused) {
   BOOST_TEST(f.ttl(7, t0).ttl() == 10);  // unchanged: neither TTL nor expiry moved
   expect_error(f.run(grant_cmd(8, 9'000'000'001)), call_code::out_of_range,
                "etcdserver: too large lease TTL");
-  expect_error(f.run_at(grant_cmd(8, 9'000'000'001), t0 + 4000), call_code::out_of_range,
+  // lessor.Grant checks "ttl > MaxLeaseTTL" before "le.leaseMap[id]": a taken ID with a too
+  // large TTL is refused for its TTL.
+  expect_error(f.run(grant_cmd(7, 9'000'000'001)), call_code::out_of_range,
                "etcdserver: too large lease TTL");
   BOOST_TEST(f.lease_ids() == std::vector<int64_t>{7}, boost::test_tools::per_element());
   BOOST_TEST(f.grant(8, 9'000'000'000).ttl() == 9'000'000'000);  // the maximum itself is fine
@@ -818,7 +821,9 @@ BOOST_AUTO_TEST_CASE(a_put_with_a_lease_attaches_the_key) {
   BOOST_TEST(no_keys.keys_size() == 0);
   BOOST_TEST(no_keys.id() == 9);
   BOOST_TEST(no_keys.grantedttl() == 60);
-  expect_error(f.ttl_result(10, t0), call_code::not_found, no_lease_msg);
+  // rpc.proto LeaseTimeToLiveResponse.TTL: "Expired lease will return -1." (an unknown one too).
+  BOOST_TEST(f.ttl(10, t0).ttl() == -1);
+  BOOST_TEST(f.ttl(10, t0).keys_size() == 0);
   // A put with a lease that does not exist is refused.
   expect_error(f.run(put_cmd("x", "1", 10)), call_code::not_found, no_lease_msg);
   BOOST_TEST(f.machine->revision() == 3);
@@ -841,7 +846,7 @@ BOOST_AUTO_TEST_CASE(revoke_deletes_every_attached_key_in_one_revision) {
   BOOST_TEST(f.machine->revision() == 6);
   BOOST_TEST(f.all_keys() == (strings{"free", "other"}), boost::test_tools::per_element());
   BOOST_TEST(f.all_keys(5).size() == 5u);
-  expect_error(f.ttl_result(1, t0), call_code::not_found, no_lease_msg);
+  BOOST_TEST(f.ttl(1, t0).ttl() == -1);
   BOOST_TEST(f.lease_ids() == std::vector<int64_t>{2}, boost::test_tools::per_element());
   auto events = f.machine->take_events();
   BOOST_REQUIRE(events.size() == 1u);
@@ -918,8 +923,8 @@ BOOST_AUTO_TEST_CASE(expire_revokes_only_leases_whose_expiry_has_passed_at_the_s
   BOOST_TEST(f.all_keys().empty());
 }
 
-// AEGIS's LeasePromote (etcd's lessor.Promote(extend): "refresh the expiries of all leases"
-// when a new leader takes over): every expiry becomes max(expiry, stamp) + gap.
+// etcd's lessor.Promote: "Newly promoted lessor renew the TTL of all lease to extend + previous
+// TTL." AEGIS's LeasePromote{gap_ms}: every expiry becomes max(expiry, stamp) + gap.
 BOOST_AUTO_TEST_CASE(promote_moves_every_expiry_past_the_leaderless_gap) {
   fixture f;
   f.grant(1, 5);   // t0 + 5 s
