@@ -90,6 +90,18 @@ refusal check_txn(const etcdserverpb::TxnRequest& t, branch_writes* outer) {
   return {};
 }
 
+// etcd serves a transaction that writes nothing as a read; it is serializable when every range
+// in it is.
+bool writes(const etcdserverpb::TxnRequest& t, bool& serializable) {
+  for (const auto* branch : {&t.success(), &t.failure()})
+    for (const auto& op : *branch) {
+      if (op.has_request_put() || op.has_request_delete_range()) return true;
+      if (op.has_request_range() && !op.request_range().serializable()) serializable = false;
+      if (op.has_request_txn() && writes(op.request_txn(), serializable)) return true;
+    }
+  return false;
+}
+
 class kv_service final : public etcdserverpb::KV::CallbackService {
  public:
   kv_service(node::consensus_actor consensus, uint32_t max_request_bytes)
@@ -114,9 +126,13 @@ class kv_service final : public etcdserverpb::KV::CallbackService {
   grpc::ServerUnaryReactor* Txn(grpc::CallbackServerContext* ctx,
                                 const etcdserverpb::TxnRequest* req,
                                 etcdserverpb::TxnResponse* resp) override {
+    const refusal bad = check_txn(*req, nullptr);
+    bool serializable = true;
+    if (bad.ok() && !writes(*req, serializable))
+      return read(ctx, consensus_, node::read_kind::txn, serializable, *req, resp);
     aegis::smpb::Command cmd;
     *cmd.mutable_txn() = *req;
-    return write(ctx, check_txn(*req, nullptr), cmd, resp);
+    return write(ctx, bad, cmd, resp);
   }
 
   grpc::ServerUnaryReactor* Compact(grpc::CallbackServerContext* ctx,

@@ -73,6 +73,7 @@ enum class read_kind : uint8_t {
   hash_kv,     // HashKVRequest
   hash,        // HashRequest
   members,     // MemberListRequest
+  txn,         // a TxnRequest without writes
 };
 struct read_query {
   read_kind kind = read_kind::range;

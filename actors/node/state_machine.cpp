@@ -71,6 +71,10 @@ call_result answer(const sm_state& st, const read_query& q) {
       return m.hash(st.term);
     case read_kind::members:
       return members(st);
+    case read_kind::txn: {
+      etcdserverpb::TxnRequest req;
+      return req.ParseFromString(q.request) ? m.read_txn(req, st.term) : malformed("TxnRequest");
+    }
   }
   return malformed("read");
 }

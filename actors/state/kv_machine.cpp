@@ -372,6 +372,30 @@ call_result kv_machine::apply_txn(const etcdserverpb::TxnRequest& txn, uint64_t 
   return ok_response(resp);
 }
 
+void kv_machine::read_txn_into(const etcdserverpb::TxnRequest& txn, txn_path& path,
+                               etcdserverpb::TxnResponse& resp) const {
+  const bool ok = path.succeeded[path.next++];
+  resp.set_succeeded(ok);
+  for (const auto& op : ok ? txn.success() : txn.failure()) {
+    auto* out = resp.add_responses();
+    if (op.has_request_range()) range_into(op.request_range(), *out->mutable_response_range());
+    if (op.has_request_txn()) read_txn_into(op.request_txn(), path, *out->mutable_response_txn());
+  }
+}
+
+call_result kv_machine::read_txn(const etcdserverpb::TxnRequest& txn, uint64_t term) const {
+  txn_path path;
+  choose_path(txn, path);
+  if (auto bad = check_txn(txn, path); bad.code != call_code::ok) return bad;
+  path.next = 0;
+  etcdserverpb::TxnResponse resp;
+  read_txn_into(txn, path, resp);
+  etcdserverpb::ResponseHeader h;
+  fill_header(h, term);
+  fill_headers(resp, h);
+  return ok_response(resp);
+}
+
 // ---- Compact, hashes -------------------------------------------------------------------------
 
 call_result kv_machine::apply_compact(const etcdserverpb::CompactionRequest& c, uint64_t term) {

@@ -51,6 +51,9 @@ class kv_machine {
   void commit_batch(uint64_t index) { store_.commit(index, kv_.meta()); }
 
   node::call_result range(const etcdserverpb::RangeRequest& r, uint64_t term) const;
+  // A transaction without writes (checked by the caller), served as a read like etcd's: no log
+  // entry, same answer as applying it.
+  node::call_result read_txn(const etcdserverpb::TxnRequest& txn, uint64_t term) const;
   // Seconds left are counted from `now_ms`, the serving node's stamp clock (a read changes
   // nothing, so it may use it; expiry itself is only ever decided by a replicated command).
   node::call_result lease_time_to_live(const etcdserverpb::LeaseTimeToLiveRequest& r,
@@ -101,6 +104,8 @@ class kv_machine {
   void do_txn(const etcdserverpb::TxnRequest& txn, txn_path& path, etcdserverpb::TxnResponse& resp,
               uint64_t term);
   void range_into(const etcdserverpb::RangeRequest& r, etcdserverpb::RangeResponse& resp) const;
+  void read_txn_into(const etcdserverpb::TxnRequest& txn, txn_path& path,
+                     etcdserverpb::TxnResponse& resp) const;
   void remove_key(const std::string& key);
   // Closes the current command's revision and keeps its events for take_events().
   void end_command();

@@ -507,6 +507,25 @@ BOOST_AUTO_TEST_CASE(all_writes_of_a_txn_share_one_revision_and_a_read_only_txn_
   BOOST_TEST(ro.responses(2).response_range().count() == 3);
 }
 
+// etcd serves a transaction without writes as a read (no log entry): the answer must be the one
+// applying it would give.
+BOOST_AUTO_TEST_CASE(a_read_only_txn_served_as_a_read_answers_as_applying_it_would) {
+  fixture f;
+  f.put("a", "1");
+  f.put("b", "2");
+  auto t = txn({cmp_value("a", C::EQUAL, "1")}, {op_range("a"), op_range(nul, nul)},
+               {op_range("b")});
+  auto read = f.machine->read_txn(t, term);
+  BOOST_REQUIRE(read.code == call_code::ok);
+  BOOST_TEST(read.response == f.run(txn_cmd(t)).response);
+  auto miss = txn({cmp_value("a", C::EQUAL, "x")}, {op_range("a")}, {op_range("b")});
+  etcdserverpb::TxnResponse resp;
+  BOOST_REQUIRE(resp.ParseFromString(f.machine->read_txn(miss, term).response));
+  BOOST_TEST(!resp.succeeded());
+  BOOST_TEST(resp.responses(0).response_range().kvs(0).value() == "2");
+  BOOST_TEST(f.machine->revision() == 2);
+}
+
 // API guarantees: KV operations are atomic; etcd's storeTxnWrite.Range reads at beginRev+1 once
 // the txn has changes, so a read later in a txn sees the txn's earlier writes.
 BOOST_AUTO_TEST_CASE(a_range_later_in_a_txn_sees_earlier_writes_of_the_same_txn) {
