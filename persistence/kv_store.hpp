@@ -1,9 +1,10 @@
 // The state machine's storage on a real node: an ordered map of byte keys to byte values (the
 // state machine lays out its records in it, see actors/state/mvcc.hpp) and, in the same RocksDB
-// write, the applied index and an opaque metadata blob (the machine's revision counters). A restart therefore finds
-// state and applied index in agreement and re-applies nothing twice (DESIGN.md "RocksDB
-// durability"). Writes are not fsynced: the Raft log is the durable record, and entries after the
-// stored applied index are applied again from it. No CAF here; the state_machine actor hosts it.
+// write, the applied index and an opaque metadata blob (the machine's revision counters). A restart
+// therefore finds state and applied index in agreement and re-applies nothing twice (DESIGN.md
+// "RocksDB durability"). Writes are not fsynced: the Raft log is the durable record, and entries
+// after the stored applied index are applied again from it. No CAF here; the state_machine actor
+// hosts it.
 #pragma once
 
 #include <cstdint>

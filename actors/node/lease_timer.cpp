@@ -13,9 +13,9 @@ namespace {
 struct lt_state {
   lease_timer_params p;
   consensus_actor consensus;
-  std::map<int64_t, uint64_t> expiry_of;        // lease id -> expiry (unix ms, leader stamps)
+  std::map<int64_t, uint64_t> expiry_of;         // lease id -> expiry (unix ms, leader stamps)
   std::set<std::pair<uint64_t, int64_t>> queue;  // (expiry, id), soonest first
-  std::map<int64_t, uint64_t> proposed_at;      // lease id -> when its expiry was proposed
+  std::map<int64_t, uint64_t> proposed_at;       // lease id -> when its expiry was proposed
   bool leader = false;
   bool promoted = false;  // this term's LeasePromote has applied
   bool promoting = false;
@@ -46,12 +46,12 @@ void on_changes(lt_state& st, const std::vector<state::lease_change>& changes) {
 
 // Proposes a command; `done(ok)` runs in this actor once it applied (or failed).
 void propose(lt_pointer self, const aegis::smpb::Command& cmd, uint64_t epoch, bool promote) {
-  auto reply = std::make_shared<reply_slot>([self = caf::actor_cast<caf::actor>(self), epoch,
-                                             promote](call_result r) {
-    if (promote)
-      caf::anon_send(caf::actor_cast<lease_timer_actor>(self), apply_atom::value,
-                     r.code == call_code::ok, epoch);
-  });
+  auto reply = std::make_shared<reply_slot>(
+      [self = caf::actor_cast<caf::actor>(self), epoch, promote](call_result r) {
+        if (promote)
+          caf::anon_send(caf::actor_cast<lease_timer_actor>(self), apply_atom::value,
+                         r.code == call_code::ok, epoch);
+      });
   caf::anon_send(self->state.consensus, propose_atom::value, cmd.SerializeAsString(),
                  std::move(reply));
 }

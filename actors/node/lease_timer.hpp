@@ -11,8 +11,8 @@
 namespace aegis::node {
 
 struct lease_timer_params {
-  uint32_t tick_ms = 100;               // how often expiries are checked while leading
-  uint32_t retry_ms = 2000;             // an expiry proposal not applied by then is made again
+  uint32_t tick_ms = 100;                // how often expiries are checked while leading
+  uint32_t retry_ms = 2000;              // an expiry proposal not applied by then is made again
   uint32_t max_ids_per_proposal = 1000;  // bounds one LeaseExpire entry
 };
 

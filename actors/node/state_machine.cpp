@@ -92,8 +92,8 @@ void serve_ready_reads(sm_state& st) {
 // timer its lease changes.
 void publish(sm_state& st) {
   st.watches->publish(st.machine->take_events());
-  auto changes = std::make_shared<std::vector<state::lease_change>>(
-      st.machine->take_lease_changes());
+  auto changes =
+      std::make_shared<std::vector<state::lease_change>>(st.machine->take_lease_changes());
   if (!changes->empty()) caf::anon_send(st.lease_timer, lease_atom::value, std::move(changes));
 }
 
@@ -183,11 +183,10 @@ state_machine_actor::behavior_type sm_behavior(sm_pointer self,
   auto& p = *params;
   auto& st = self->state;
   st.store = std::move(p.store);
-  st.machine = std::make_unique<state::kv_machine>(*st.store, p.cluster_id, p.member_id,
-                                                   p.min_lease_ttl_s);
+  st.machine =
+      std::make_unique<state::kv_machine>(*st.store, p.cluster_id, p.member_id, p.min_lease_ttl_s);
   st.watches = std::make_unique<state::watch_hub>(
-      st.machine->store_view(),
-      [m = st.machine.get(), s = &st](etcdserverpb::ResponseHeader& h) {
+      st.machine->store_view(), [m = st.machine.get(), s = &st](etcdserverpb::ResponseHeader& h) {
         m->fill_header(h, s->term);
       });
   st.consensus = std::move(consensus);
@@ -198,7 +197,8 @@ state_machine_actor::behavior_type sm_behavior(sm_pointer self,
   st.watch_progress_notify_ms = p.watch_progress_notify_ms;
   st.members = p.members;
   publish(st);  // the lease timer learns every stored lease
-  self->delayed_send(self, std::chrono::milliseconds(st.watch_progress_notify_ms), tick_atom::value);
+  self->delayed_send(self, std::chrono::milliseconds(st.watch_progress_notify_ms),
+                     tick_atom::value);
   return {
       [=](apply_atom, const apply_batch_ptr& b) { apply_committed(self, *b); },
       [=](read_atom, uint64_t index, read_query& q, reply_ptr& reply) {

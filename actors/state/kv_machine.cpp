@@ -426,8 +426,7 @@ call_result kv_machine::hash(uint64_t term) const {
 
 // ---- Leases ----------------------------------------------------------------------------------
 
-call_result kv_machine::apply_lease_grant(const etcdserverpb::LeaseGrantRequest& g,
-                                          uint64_t term) {
+call_result kv_machine::apply_lease_grant(const etcdserverpb::LeaseGrantRequest& g, uint64_t term) {
   if (g.id() <= 0)
     return call_result::error(call_code::internal, "aegis: lease grant without an id in the log");
   // etcd's lessor.Grant checks the TTL before the ID, so a too large TTL wins over a taken ID.

@@ -61,8 +61,9 @@ std::string history_key(const std::string& key, int64_t rev) {
 }
 
 // [begin, end) of store keys under `prefix` for an etcd key range, `enc` mapping a user key.
-std::pair<std::string, std::string> store_bounds(const key_range& r, const std::string& prefix,
-                                                 const std::function<std::string(const std::string&)>& enc) {
+std::pair<std::string, std::string> store_bounds(
+    const key_range& r, const std::string& prefix,
+    const std::function<std::string(const std::string&)>& enc) {
   const std::string nul(1, '\0');
   const std::string after_prefix(1, static_cast<char>(prefix[0] + 1));
   const std::string begin = r.key == nul && r.range_end == nul ? prefix : prefix + enc(r.key);
@@ -213,8 +214,8 @@ aegis::smpb::RevisionEvents mvcc::end_command() {
   return done;
 }
 
-void mvcc::events_since(
-    int64_t from, const std::function<bool(const aegis::smpb::RevisionEvents&)>& fn) const {
+void mvcc::events_since(int64_t from,
+                        const std::function<bool(const aegis::smpb::RevisionEvents&)>& fn) const {
   store_.scan(k_events + be64(static_cast<uint64_t>(std::max<int64_t>(from, 0))), "f",
               [&](const std::string&, const std::string& value) {
                 aegis::smpb::RevisionEvents evs;

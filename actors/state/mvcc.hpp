@@ -89,7 +89,7 @@ class mvcc {
   persistence::kv_store& store_;
   int64_t revision_ = 0;
   int64_t compact_revision_ = 0;
-  uint64_t last_stamp_ms_ = 0;  // newest leader stamp applied (see kv_machine)
+  uint64_t last_stamp_ms_ = 0;           // newest leader stamp applied (see kv_machine)
   aegis::smpb::RevisionEvents pending_;  // events of the command being applied
 };
 

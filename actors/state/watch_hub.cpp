@@ -90,6 +90,7 @@ bool wanted(const mvccpb::Event& ev, bool no_put, bool no_delete) {
 bool watch_hub::deliver(const watch_key& key, watch& w,
                         const std::vector<const aegis::smpb::RevisionEvents*>& revs) {
   etcdserverpb::WatchResponse out = response(w.id);
+  const int64_t first = w.next_revision;  // the first revision this delivery covers
   int64_t last = 0;
   for (const auto* rev : revs) {
     if (rev->revision() < w.next_revision) continue;
@@ -106,6 +107,7 @@ bool watch_hub::deliver(const watch_key& key, watch& w,
   if (out.events_size() == 0) return true;
   w.sent_since_progress = true;
   if (w.sink->offer(out, false)) return true;
+  w.next_revision = first;  // nothing from here on reached the client
   cancel_slow(key, w);
   return false;
 }
@@ -113,9 +115,10 @@ bool watch_hub::deliver(const watch_key& key, watch& w,
 void watch_hub::cancel_slow(const watch_key& key, watch& w) {
   auto r = response(w.id);
   r.set_canceled(true);
-  r.set_cancel_reason("aegis: watcher too slow: its stream fell too far behind; watch again from "
-                      "revision " +
-                      std::to_string(w.next_revision - 1));
+  r.set_cancel_reason(
+      "aegis: watcher too slow: its stream fell too far behind; watch again from "
+      "revision " +
+      std::to_string(w.next_revision));
   w.sink->offer(r, true);
   watches_.erase(key);
 }

@@ -27,8 +27,8 @@ std::vector<int64_t> grant_group(cluster& c, int node, const std::string& prefix
     BOOST_REQUIRE_MESSAGE(id, "lease grant failed on node " << node);
     ids.push_back(*id);
     for (int k = 0; k < keys_per_lease; ++k) {
-      auto st = c.client(node)->put(prefix + std::to_string(i) + "/" + std::to_string(k), "v",
-                                    *id, steady::now() + 5s);
+      auto st = c.client(node)->put(prefix + std::to_string(i) + "/" + std::to_string(k), "v", *id,
+                                    steady::now() + 5s);
       BOOST_REQUIRE_MESSAGE(st.ok(), "put with lease failed: " << st.error_message());
     }
   }
