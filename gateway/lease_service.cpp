@@ -1,6 +1,8 @@
 // etcdserverpb.Lease. Grants, revokes and keep-alives are log entries (all lease time is leader
 // stamps, DESIGN.md); TimeToLive and Leases are reads. A keep-alive is answered once its renewal
 // has applied, so an answered keep-alive is one every replica knows of.
+#include <memory>
+#include <mutex>
 #include <random>
 
 #include "gateway/bidi_stream.hpp"
@@ -25,8 +27,11 @@ int64_t pick_lease_id() {
   return id;
 }
 
-class keepalive_stream final
-    : public bidi_stream<etcdserverpb::LeaseKeepAliveRequest, etcdserverpb::LeaseKeepAliveResponse> {
+// Every keep-alive the client sent before closing its side is answered before the stream ends
+// (as etcd, which renews and answers each request before it reads the next): a client may send
+// one request and half-close at once (python-etcd3's Lease.refresh does).
+class keepalive_stream final : public bidi_stream<etcdserverpb::LeaseKeepAliveRequest,
+                                                  etcdserverpb::LeaseKeepAliveResponse> {
  public:
   explicit keepalive_stream(node::consensus_actor consensus)
       : bidi_stream(keepalive_queue_bytes), consensus_(std::move(consensus)) {
@@ -34,12 +39,24 @@ class keepalive_stream final
   }
 
  private:
+  // Renewals proposed and not yet answered, and whether the client closed its side.
+  struct pending {
+    std::mutex mu;
+    int unanswered = 0;
+    bool reads_done = false;
+  };
+
   void on_request(etcdserverpb::LeaseKeepAliveRequest& req) override {
     aegis::smpb::Command cmd;
     cmd.mutable_lease_renew()->add_ids(req.id());
     auto box = out();
+    auto pend = pending_;
     const int64_t id = req.id();
-    auto reply = std::make_shared<node::reply_slot>([box, id](node::call_result r) {
+    {
+      std::lock_guard<std::mutex> lock(pend->mu);
+      ++pend->unanswered;
+    }
+    auto reply = std::make_shared<node::reply_slot>([box, pend, id](node::call_result r) {
       aegis::smpb::LeaseRenewResponse renewed;
       if (r.code != node::call_code::ok) {
         box->finish(grpc::Status(static_cast<grpc::StatusCode>(r.code), r.message));
@@ -52,12 +69,29 @@ class keepalive_stream final
       }
       resp.set_id(id);
       box->send(resp, false);  // over the bound: the client is not reading; it will retry
+      bool last = false;
+      {
+        std::lock_guard<std::mutex> lock(pend->mu);
+        last = --pend->unanswered == 0 && pend->reads_done;
+      }
+      if (last) box->finish(grpc::Status::OK);
     });
     caf::anon_send(consensus_, node::propose_atom::value, cmd.SerializeAsString(),
                    std::move(reply));
   }
 
+  void on_reads_done() override {
+    bool now = false;
+    {
+      std::lock_guard<std::mutex> lock(pending_->mu);
+      pending_->reads_done = true;
+      now = pending_->unanswered == 0;
+    }
+    if (now) out()->finish(grpc::Status::OK);
+  }
+
   node::consensus_actor consensus_;
+  std::shared_ptr<pending> pending_ = std::make_shared<pending>();
 };
 
 class lease_service final : public etcdserverpb::Lease::CallbackService {

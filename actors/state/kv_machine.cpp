@@ -342,14 +342,22 @@ void kv_machine::do_txn(const etcdserverpb::TxnRequest& txn, txn_path& path,
 
 namespace {
 
-// Sets the header of every response in a transaction's answer (after its revision is known).
-void fill_headers(etcdserverpb::TxnResponse& resp, const etcdserverpb::ResponseHeader& h) {
-  *resp.mutable_header() = h;
+// Sets the headers of a transaction's answer once its revision is known: the full header on the
+// outer response, and (as etcd) only the revision on the responses inside it.
+void fill_headers(etcdserverpb::TxnResponse& resp, const etcdserverpb::ResponseHeader& h,
+                  bool outer = true) {
+  if (outer)
+    *resp.mutable_header() = h;
+  else
+    resp.mutable_header()->set_revision(h.revision());
   for (auto& op : *resp.mutable_responses()) {
-    if (op.has_response_range()) *op.mutable_response_range()->mutable_header() = h;
-    if (op.has_response_put()) *op.mutable_response_put()->mutable_header() = h;
-    if (op.has_response_delete_range()) *op.mutable_response_delete_range()->mutable_header() = h;
-    if (op.has_response_txn()) fill_headers(*op.mutable_response_txn(), h);
+    if (op.has_response_range())
+      op.mutable_response_range()->mutable_header()->set_revision(h.revision());
+    if (op.has_response_put())
+      op.mutable_response_put()->mutable_header()->set_revision(h.revision());
+    if (op.has_response_delete_range())
+      op.mutable_response_delete_range()->mutable_header()->set_revision(h.revision());
+    if (op.has_response_txn()) fill_headers(*op.mutable_response_txn(), h, false);
   }
 }
 
