@@ -10,6 +10,7 @@
 #include <random>
 
 #include "actors/node/consensus.hpp"
+#include "actors/node/lock_manager.hpp"
 #include "actors/node/log_line.hpp"
 #include "actors/node/peer_link.hpp"
 #include "actors/state/kv_machine.hpp"
@@ -114,6 +115,8 @@ int main(int argc, char** argv) {
   const uint64_t seed = params.seed;
   caf::actor_system sys{opts};
   auto consensus = aegis::node::spawn_consensus(sys, std::move(params));
+  // Linked to consensus: it stops with it.
+  auto locks = aegis::node::spawn_lock_manager(sys, {}, consensus);
   const auto& self = *cfg.self();
   // From here on the actors run: a failure stops them and returns (no exit() under their feet).
   auto stop_actors = [&] { caf::anon_send_exit(consensus, caf::exit_reason::user_shutdown); };
@@ -126,7 +129,7 @@ int main(int argc, char** argv) {
     stop_actors();
     return 1;
   }
-  auto server = aegis::gateway::etcd_server::start(cfg, consensus);
+  auto server = aegis::gateway::etcd_server::start(cfg, consensus, locks);
   if (auto* why = std::get_if<std::string>(&server)) {
     std::cerr << "aegis-node: " << *why << std::endl;
     stop_actors();

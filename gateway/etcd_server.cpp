@@ -9,13 +9,16 @@
 namespace aegis::gateway {
 
 std::variant<std::unique_ptr<etcd_server>, std::string> etcd_server::start(
-    const config::node_config& cfg, node::consensus_actor consensus) {
+    const config::node_config& cfg, node::consensus_actor consensus,
+    node::lock_manager_actor locks) {
   std::unique_ptr<etcd_server> s(new etcd_server());
   s->services_.push_back(make_kv_service(consensus, cfg));
   s->services_.push_back(make_watch_service(consensus));
   s->services_.push_back(make_lease_service(consensus));
   s->services_.push_back(make_cluster_service(consensus));
   s->services_.push_back(make_maintenance_service(consensus));
+  s->services_.push_back(make_lock_service(locks));
+  s->services_.push_back(make_election_service(locks));
   s->services_.push_back(make_admin_service(consensus, cfg.fault_injection, cfg.node_id));
   grpc::ServerBuilder b;
   b.AddListeningPort(cfg.client_listen.str(), grpc::InsecureServerCredentials(), &s->port_);

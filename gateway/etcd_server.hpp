@@ -1,5 +1,6 @@
 // The client-facing gRPC server: etcd v3 services (package etcdserverpb) that turn each RPC into
-// one message to the consensus actor and finish the RPC from the reply slot the actors complete.
+// one message to the consensus actor (v3lock and v3election: to the lock manager) and finish the
+// RPC from the reply slot the actors complete.
 // Uses gRPC's callback API, so no thread waits on a pending write or read.
 #pragma once
 
@@ -21,7 +22,8 @@ class etcd_server {
  public:
   // Binds cfg.client_listen and starts serving; the error names the address on failure.
   static std::variant<std::unique_ptr<etcd_server>, std::string> start(
-      const config::node_config& cfg, node::consensus_actor consensus);
+      const config::node_config& cfg, node::consensus_actor consensus,
+      node::lock_manager_actor locks);
   ~etcd_server();
   int port() const { return port_; }
   // Stops accepting calls and cancels those in flight.

@@ -1,5 +1,6 @@
-// The etcd v3 gRPC services a node serves, each built over the node's consensus actor (the one
-// handle the gateway holds: reads, writes and watch commands all enter the node through it).
+// The etcd v3 gRPC services a node serves, each built over the node's consensus actor (reads,
+// writes and watch commands all enter the node through it), except Lock and Election, which are
+// built over the lock manager.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -21,5 +22,9 @@ std::unique_ptr<grpc::Service> make_lease_service(node::consensus_actor consensu
 // Cluster.MemberList and Maintenance (Status, Hash, HashKV, Alarm).
 std::unique_ptr<grpc::Service> make_cluster_service(node::consensus_actor consensus);
 std::unique_ptr<grpc::Service> make_maintenance_service(node::consensus_actor consensus);
+// v3lockpb.Lock (Lock, Unlock) and v3electionpb.Election (Campaign, Proclaim, Leader, Observe,
+// Resign): thin fronts of the lock manager, which runs them through consensus.
+std::unique_ptr<grpc::Service> make_lock_service(node::lock_manager_actor locks);
+std::unique_ptr<grpc::Service> make_election_service(node::lock_manager_actor locks);
 
 }  // namespace aegis::gateway

@@ -6,6 +6,7 @@
 //   gateway (gRPC threads) --propose/read/status--> consensus --persist--> log --durable-->
 //   consensus consensus --apply/read/status--> state_machine --finish--> reply_slot (back to gRPC)
 //   consensus --raft bytes--> peer_link --BASP/TCP--> peer_inbox (remote) --raft bytes--> consensus
+//   gateway --lock/observe--> lock_manager --propose/read/watch--> consensus (v3lock, v3election)
 #pragma once
 
 #include <atomic>
@@ -23,6 +24,10 @@
 #include "actors/raft/types.hpp"
 #include "actors/state/lease_table.hpp"
 #include "actors/state/watch_hub.hpp"
+
+namespace v3electionpb {
+class LeaderResponse;
+}  // namespace v3electionpb
 
 namespace aegis::node {
 
@@ -107,6 +112,53 @@ struct local_route {
   caf::actor inbox;  // the peer's published consensus; invalid: send through the link again
 };
 
+// ---- The lock manager: etcd's v3lock and v3election services (lock_manager.hpp) ----
+
+// A unary v3lock / v3election call, as the gateway hands it over.
+enum class lock_op : uint8_t {
+  lock,      // v3lockpb.LockRequest (waits)
+  unlock,    // v3lockpb.UnlockRequest
+  campaign,  // v3electionpb.CampaignRequest (waits)
+  proclaim,  // v3electionpb.ProclaimRequest
+  resign,    // v3electionpb.ResignRequest
+  leader,    // v3electionpb.LeaderRequest
+};
+struct lock_call {
+  lock_op op = lock_op::lock;
+  uint64_t call = 0;    // node-unique id of the gRPC call: a cancel_atom names it
+  std::string request;  // the serialized request message
+};
+
+// Where one Election.Observe stream's answers go (the gateway's bounded outbox).
+class leader_sink {
+ public:
+  virtual ~leader_sink() = default;
+  // Queues an answer; false when the stream is over its bound or already ending.
+  virtual bool offer(const v3electionpb::LeaderResponse& resp) = 0;
+  // Ends the stream with `why` (after what is queued).
+  virtual void end(const call_result& why) = 0;
+};
+using leader_sink_ptr = std::shared_ptr<leader_sink>;
+
+struct observe_call {
+  uint64_t call = 0;  // node-unique id of the gRPC call: a cancel_atom names it
+  std::string name;   // the election
+  leader_sink_ptr sink;
+};
+
+// Inside the lock manager: the outcome of one consensus step (a proposal or a read) of call `call`.
+struct lock_step {
+  uint64_t call = 0;
+  call_result result;
+};
+
+// Inside the lock manager: what the watch hub sent on one of its watch streams.
+struct lock_event {
+  uint64_t call = 0;
+  uint64_t stream = 0;
+  etcdserverpb::WatchResponse response;
+};
+
 }  // namespace aegis::node
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::local_snapshot_ptr)
@@ -119,6 +171,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::link_faults)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::read_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::watch_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::lease_changes_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::lock_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::observe_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::lock_step)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aegis::node::lock_event)
 
 CAF_BEGIN_TYPE_ID_BLOCK(aegis, caf::first_custom_type_id)
 CAF_ADD_TYPE_ID(aegis, (aegis::node::reply_ptr))
@@ -151,6 +207,13 @@ CAF_ADD_ATOM(aegis, aegis::node, route_atom, "route")
 CAF_ADD_ATOM(aegis, aegis::node, watch_atom, "watch")
 CAF_ADD_ATOM(aegis, aegis::node, lease_atom, "lease")
 CAF_ADD_ATOM(aegis, aegis::node, leader_atom, "leader")
+CAF_ADD_TYPE_ID(aegis, (aegis::node::lock_call))
+CAF_ADD_TYPE_ID(aegis, (aegis::node::observe_call))
+CAF_ADD_TYPE_ID(aegis, (aegis::node::lock_step))
+CAF_ADD_TYPE_ID(aegis, (aegis::node::lock_event))
+CAF_ADD_ATOM(aegis, aegis::node, lock_atom, "lock")
+CAF_ADD_ATOM(aegis, aegis::node, observe_atom, "observe")
+CAF_ADD_ATOM(aegis, aegis::node, cancel_atom, "cancel")
 CAF_END_TYPE_ID_BLOCK(aegis)
 
 namespace aegis::node {
@@ -165,14 +228,14 @@ using peer_inbox_actor = caf::typed_actor<caf::reacts_to<raft_atom, std::string>
 
 // Hosts raft::core and owns the tick timer.
 using consensus_actor = caf::typed_actor<
-    caf::reacts_to<raft_atom, std::string>,                   // from a peer
-    caf::reacts_to<forward_atom, std::string>,                // a follower's writes
-    caf::reacts_to<refuse_atom, std::string>,                 // the leader refused ours
-    caf::reacts_to<propose_atom, std::string, reply_ptr>,     // a client write (Command)
-    caf::reacts_to<read_atom, bool, read_query, reply_ptr>,   // bool: serializable
-    caf::reacts_to<watch_atom, watch_command>,                // handed to the state machine
-    caf::reacts_to<status_atom, reply_ptr>,                   // Maintenance.Status
-    caf::reacts_to<compact_atom, local_snapshot_ptr>,         // a state-machine snapshot
+    caf::reacts_to<raft_atom, std::string>,                  // from a peer
+    caf::reacts_to<forward_atom, std::string>,               // a follower's writes
+    caf::reacts_to<refuse_atom, std::string>,                // the leader refused ours
+    caf::reacts_to<propose_atom, std::string, reply_ptr>,    // a client write (Command)
+    caf::reacts_to<read_atom, bool, read_query, reply_ptr>,  // bool: serializable
+    caf::reacts_to<watch_atom, watch_command>,               // handed to the state machine
+    caf::reacts_to<status_atom, reply_ptr>,                  // Maintenance.Status
+    caf::reacts_to<compact_atom, local_snapshot_ptr>,        // a state-machine snapshot
     caf::reacts_to<tick_atom>,
     // Fault hooks (the gateway refuses them unless the node runs with fault injection on).
     caf::reacts_to<fault_atom, uint64_t, link_faults, reply_ptr>,  // the link towards a peer
@@ -209,5 +272,15 @@ using peer_link_actor = caf::typed_actor<
     caf::reacts_to<raft_atom, std::string>, caf::reacts_to<forward_atom, std::string>,
     caf::reacts_to<refuse_atom, std::string>, caf::reacts_to<fault_atom, link_faults>,
     caf::reacts_to<connect_atom>, caf::reacts_to<deliver_atom, uint8_t, std::string>>;
+
+// Serves etcd's v3lock and v3election calls (lock_manager.hpp). It holds the waiting ones (Lock,
+// Campaign) and the Observe streams, and drives each through consensus one step at a time.
+using lock_manager_actor =
+    caf::typed_actor<caf::reacts_to<lock_atom, lock_call, reply_ptr>,  // a unary call
+                     caf::reacts_to<observe_atom, observe_call>,       // an Observe stream
+                     caf::reacts_to<cancel_atom, uint64_t>,            // call N's client went away
+                     caf::reacts_to<lock_atom, lock_step>,             // internal: a step finished
+                     caf::reacts_to<watch_atom, lock_event>,           // internal: watch events
+                     caf::reacts_to<tick_atom, uint64_t>>;  // internal: retry call N's step
 
 }  // namespace aegis::node
