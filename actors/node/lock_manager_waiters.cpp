@@ -42,8 +42,8 @@ void run(lm_pointer self, uint64_t call, waiter& w) {
       return propose(self, proclaim_command(w.key, w.rev, w.value, w.lease),
                      step_reply(self, call));
     case step::check:
-      // No key is older than one made in the first revision (and max_create_revision 0 would
-      // mean "no bound", finding our own key).
+      // No key is older than one made in the first write's revision or before (and
+      // max_create_revision 0 would mean "no bound", finding our own key).
       if (w.rev <= 1) {
         w.at = step::confirm;
         return run(self, call, w);

@@ -98,7 +98,7 @@ mvcc::mvcc(persistence::kv_store& store) : store_(store) {
   const std::string& m = store_.meta();
   size_t pos = 0;
   uint64_t rev = 0, compacted = 0, stamp = 0;
-  if (m.empty()) return;
+  if (m.empty()) return;  // a new store: revision_ 1, compact_revision_ 0 (the defaults)
   AEGIS_ASSERT(raft::get_u64(m, pos, rev) && raft::get_u64(m, pos, compacted) &&
                raft::get_u64(m, pos, stamp));
   revision_ = static_cast<int64_t>(rev);

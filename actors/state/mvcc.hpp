@@ -37,7 +37,8 @@ class mvcc {
  public:
   using kv_fn = std::function<bool(const mvccpb::KeyValue&)>;  // false: stop
 
-  // Reads the revision counters from the store's metadata (zeroes for a new store).
+  // Reads the revision counters from the store's metadata. A new store starts, as etcd's does, at
+  // revision 1 with nothing in it (so its first write is revision 2) and compact revision 0.
   explicit mvcc(persistence::kv_store& store);
 
   int64_t revision() const { return revision_; }
@@ -48,7 +49,7 @@ class mvcc {
   std::optional<mvccpb::KeyValue> get(const std::string& key) const;
   // Live keys in range, in key order, as of now (rev <= 0, or the current revision when the
   // command being applied has not written yet; now includes its writes) or as of a past revision
-  // (the caller has checked compact_revision() <= rev <= revision()).
+  // (the caller has checked compact_revision() <= rev <= revision()). Revision 1 holds no keys.
   void for_each(const key_range& r, int64_t rev, const kv_fn& fn) const;
 
   // Writes of one command. The first write of a command takes revision()+1; later ones share it.
@@ -87,7 +88,7 @@ class mvcc {
   void for_each_at(const key_range& r, int64_t rev, const kv_fn& fn) const;
 
   persistence::kv_store& store_;
-  int64_t revision_ = 0;
+  int64_t revision_ = 1;  // a new store's (etcd's): no write has revision 1
   int64_t compact_revision_ = 0;
   uint64_t last_stamp_ms_ = 0;           // newest leader stamp applied (see kv_machine)
   aegis::smpb::RevisionEvents pending_;  // events of the command being applied

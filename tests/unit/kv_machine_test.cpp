@@ -112,18 +112,18 @@ std::vector<std::string> keys_of(const etcdserverpb::RangeResponse& r) {
 BOOST_AUTO_TEST_CASE(put_creates_then_modifies_with_etcd_revisions_and_versions) {
   fixture f;
   auto first = f.put("a", "1");
-  BOOST_TEST(first.header().revision() == 1);
+  BOOST_TEST(first.header().revision() == 2);  // a new store is at 1, as etcd's
   BOOST_TEST(first.header().cluster_id() == 77u);
   BOOST_TEST(first.header().member_id() == 3u);
   BOOST_TEST(first.header().raft_term() == 2u);
   auto second = f.put("a", "2", true);
-  BOOST_TEST(second.header().revision() == 2);
+  BOOST_TEST(second.header().revision() == 3);
   BOOST_TEST(second.prev_kv().value() == "1");
-  BOOST_TEST(second.prev_kv().mod_revision() == 1);
+  BOOST_TEST(second.prev_kv().mod_revision() == 2);
   const auto kv = f.get("a").kvs(0);
   BOOST_TEST(kv.value() == "2");
-  BOOST_TEST(kv.create_revision() == 1);
-  BOOST_TEST(kv.mod_revision() == 2);
+  BOOST_TEST(kv.create_revision() == 2);
+  BOOST_TEST(kv.mod_revision() == 3);
   BOOST_TEST(kv.version() == 2);
 }
 
@@ -135,18 +135,18 @@ BOOST_AUTO_TEST_CASE(refused_puts_change_nothing) {
   BOOST_TEST(missing.message == "etcdserver: key not found");
   auto lease = f.apply(put_entry(f.next++, "c", "x", false, false, 42));
   BOOST_TEST((lease.code == call_code::not_found));
-  BOOST_TEST(f.machine->revision() == 1);
+  BOOST_TEST(f.machine->revision() == 2);  // only the first put's (a new store is at 1)
   BOOST_TEST(f.get("b").count() == 0);
   // ignore_value on an existing key keeps its value and still makes a revision.
   BOOST_TEST((f.apply(put_entry(f.next++, "a", "", false, true)).code == call_code::ok));
   BOOST_TEST(f.get("a").kvs(0).value() == "1");
-  BOOST_TEST(f.machine->revision() == 2);
+  BOOST_TEST(f.machine->revision() == 3);
 }
 
 BOOST_AUTO_TEST_CASE(noops_and_configuration_entries_move_only_the_applied_index) {
   fixture f;
   f.apply(raft::entry{2, 1, raft::entry_type::noop, ""});
-  BOOST_TEST(f.machine->revision() == 0);
+  BOOST_TEST(f.machine->revision() == 1);  // a new store's
   BOOST_TEST(f.machine->applied_index() == 1u);
 }
 
@@ -185,25 +185,29 @@ BOOST_AUTO_TEST_CASE(ranges_prefix_from_key_limit_count_keys_only_and_sort) {
 
 BOOST_AUTO_TEST_CASE(a_range_at_a_past_revision_sees_the_keys_as_they_were_then) {
   fixture f;
-  f.put("a", "1");
-  f.put("a", "2");
-  f.put("b", "x");
-  f.apply(delete_entry(f.next++, "a", ""));
+  f.put("a", "1");                           // rev 2 (a new store is at 1)
+  f.put("a", "2");                           // rev 3
+  f.put("b", "x");                           // rev 4
+  f.apply(delete_entry(f.next++, "a", ""));  // rev 5
   etcdserverpb::RangeRequest old;
   old.set_key("a");
   old.set_revision(1);
-  BOOST_TEST(f.range(old).kvs(0).value() == "1");
+  BOOST_TEST(f.range(old).count() == 0);  // before the first write
   old.set_revision(2);
+  BOOST_TEST(f.range(old).kvs(0).value() == "1");
+  old.set_revision(3);
   BOOST_TEST(f.range(old).kvs(0).version() == 2);
-  old.set_revision(4);
-  BOOST_TEST(f.range(old).count() == 0);  // deleted at 4
+  old.set_revision(5);
+  BOOST_TEST(f.range(old).count() == 0);  // deleted at 5
   etcdserverpb::RangeRequest all;
   all.set_key(std::string(1, '\0'));
   all.set_range_end(std::string(1, '\0'));
-  all.set_revision(2);
+  all.set_revision(1);
+  BOOST_TEST(f.range(all).count() == 0);
+  all.set_revision(3);
   BOOST_TEST(keys_of(f.range(all)) == (std::vector<std::string>{"a"}),
              boost::test_tools::per_element());
-  all.set_revision(3);
+  all.set_revision(4);
   BOOST_TEST(keys_of(f.range(all)) == (std::vector<std::string>{"a", "b"}),
              boost::test_tools::per_element());
   old.set_revision(9);
@@ -218,7 +222,7 @@ BOOST_AUTO_TEST_CASE(a_restart_finds_state_applied_index_and_revision_together) 
   f.put("b", "2");
   f.open(rocks_storage::mode::existing);
   BOOST_TEST(f.machine->applied_index() == 2u);
-  BOOST_TEST(f.machine->revision() == 2);
+  BOOST_TEST(f.machine->revision() == 3);  // two puts on a new store (at 1)
   BOOST_TEST(f.get("b").kvs(0).value() == "2");
 }
 
@@ -232,7 +236,7 @@ BOOST_AUTO_TEST_CASE(a_snapshot_restores_the_same_state_elsewhere) {
   b.machine->commit_batch(3);
   BOOST_TEST(b.get("stale").count() == 0);
   BOOST_TEST(b.get("x").kvs(0).version() == 2);
-  BOOST_TEST(b.machine->revision() == 3);
+  BOOST_TEST(b.machine->revision() == 4);  // a's: three puts on a new store (at 1)
   BOOST_TEST(b.machine->applied_index() == 3u);
 }
 
@@ -250,21 +254,21 @@ BOOST_AUTO_TEST_CASE(delete_range_removes_keys_in_one_revision_and_resets_versio
   fixture f;
   for (const auto* k : {"a", "p/1", "p/2", "z"})
     f.put(k, "v");
-  BOOST_TEST(f.machine->revision() == 4);
+  BOOST_TEST(f.machine->revision() == 5);  // revs 2..5 (a new store is at 1)
   auto resp = deleted(f.apply(delete_entry(f.next++, "p/", "p0", true)));
   BOOST_TEST(resp.deleted() == 2);
   BOOST_TEST(resp.prev_kvs_size() == 2);
-  BOOST_TEST(resp.header().revision() == 5);
+  BOOST_TEST(resp.header().revision() == 6);
   BOOST_TEST(f.get("p/1").count() == 0);
   BOOST_TEST(f.get("a").count() == 1);
   // Nothing matched: no new revision.
   BOOST_TEST(deleted(f.apply(delete_entry(f.next++, "nope", ""))).deleted() == 0);
-  BOOST_TEST(f.machine->revision() == 5);
+  BOOST_TEST(f.machine->revision() == 6);
   // A deleted key starts over: version 1, a new create revision.
   f.put("p/1", "again");
   const auto kv = f.get("p/1").kvs(0);
   BOOST_TEST(kv.version() == 1);
-  BOOST_TEST(kv.create_revision() == 6);
+  BOOST_TEST(kv.create_revision() == 7);
 }
 
 BOOST_AUTO_TEST_CASE(a_range_delete_sees_puts_earlier_in_the_same_batch) {

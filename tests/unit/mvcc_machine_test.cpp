@@ -316,7 +316,7 @@ std::vector<smpb::Command> a_history() {
           txn_cmd(txn({cmp_value("a", C::EQUAL, "2")}, {op_put("c", "1"), op_del("b")})),
           del_cmd("c"),
           put_cmd(std::string("n\0ul", 4), "x"),
-          compact_cmd(2),
+          compact_cmd(3),  // the second write's revision (a new store is at 1)
           renew_cmd({1}),
           put_cmd("d", "1", 1)};
 }
@@ -340,10 +340,10 @@ BOOST_AUTO_TEST_SUITE(txn_semantics)
 BOOST_AUTO_TEST_CASE(every_compare_target_with_every_result) {
   fixture f;
   f.grant(100, 60);
-  f.put("k", "m");       // rev 1
-  f.put("k", "n", 100);  // rev 2: k is version 2, create 1, mod 2, value "n", lease 100
-  f.put("other", "x");   // rev 3
-  BOOST_REQUIRE(f.machine->revision() == 3);
+  f.put("k", "m");       // rev 2 (a new store is at 1)
+  f.put("k", "n", 100);  // rev 3: k is version 2, create 2, mod 3, value "n", lease 100
+  f.put("other", "x");   // rev 4
+  BOOST_REQUIRE(f.machine->revision() == 4);
   struct row {
     C::CompareTarget target;
     C::CompareResult result;
@@ -360,22 +360,23 @@ BOOST_AUTO_TEST_CASE(every_compare_target_with_every_result) {
       {C::VERSION, C::GREATER, 2, {}, false},
       {C::VERSION, C::LESS, 3, {}, true},
       {C::VERSION, C::LESS, 2, {}, false},
-      {C::CREATE, C::EQUAL, 1, {}, true},
-      {C::CREATE, C::EQUAL, 2, {}, false},
-      {C::CREATE, C::NOT_EQUAL, 1, {}, false},
-      {C::CREATE, C::NOT_EQUAL, 3, {}, true},
+      {C::CREATE, C::EQUAL, 2, {}, true},
+      {C::CREATE, C::EQUAL, 3, {}, false},
+      {C::CREATE, C::NOT_EQUAL, 2, {}, false},
+      {C::CREATE, C::NOT_EQUAL, 4, {}, true},
       {C::CREATE, C::GREATER, 0, {}, true},
-      {C::CREATE, C::GREATER, 1, {}, false},
-      {C::CREATE, C::LESS, 2, {}, true},
-      {C::CREATE, C::LESS, 1, {}, false},
-      {C::MOD, C::EQUAL, 2, {}, true},
-      {C::MOD, C::EQUAL, 1, {}, false},
-      {C::MOD, C::NOT_EQUAL, 3, {}, true},
-      {C::MOD, C::NOT_EQUAL, 2, {}, false},
-      {C::MOD, C::GREATER, 1, {}, true},
-      {C::MOD, C::GREATER, 2, {}, false},
-      {C::MOD, C::LESS, 3, {}, true},
-      {C::MOD, C::LESS, 2, {}, false},
+      {C::CREATE, C::GREATER, 1, {}, true},
+      {C::CREATE, C::GREATER, 2, {}, false},
+      {C::CREATE, C::LESS, 3, {}, true},
+      {C::CREATE, C::LESS, 2, {}, false},
+      {C::MOD, C::EQUAL, 3, {}, true},
+      {C::MOD, C::EQUAL, 2, {}, false},
+      {C::MOD, C::NOT_EQUAL, 4, {}, true},
+      {C::MOD, C::NOT_EQUAL, 3, {}, false},
+      {C::MOD, C::GREATER, 2, {}, true},
+      {C::MOD, C::GREATER, 3, {}, false},
+      {C::MOD, C::LESS, 4, {}, true},
+      {C::MOD, C::LESS, 3, {}, false},
       {C::VALUE, C::EQUAL, 0, "n", true},
       {C::VALUE, C::EQUAL, 0, "m", false},
       {C::VALUE, C::NOT_EQUAL, 0, "m", true},
@@ -406,7 +407,7 @@ BOOST_AUTO_TEST_CASE(every_compare_target_with_every_result) {
   // "compare is a list of predicates representing a conjunction of terms".
   BOOST_TEST(f.holds({cmp("k", C::VERSION, C::EQUAL, 2), cmp_value("other", C::EQUAL, "x")}));
   BOOST_TEST(!f.holds({cmp("k", C::VERSION, C::EQUAL, 2), cmp_value("other", C::EQUAL, "y")}));
-  BOOST_TEST(f.machine->revision() == 3);  // read-only txns made no revision
+  BOOST_TEST(f.machine->revision() == 4);  // read-only txns made no revision
 }
 
 // etcd applyCompare: "if len(rr.KVs) == 0 { if c.Target == pb.Compare_VALUE { return false };
@@ -448,7 +449,7 @@ BOOST_AUTO_TEST_CASE(a_compare_over_a_range_must_hold_for_every_key_in_it) {
   BOOST_TEST(!f.holds({cmp("p/", C::VERSION, C::EQUAL, 1, {}, end)}));  // p/2 is version 2
   BOOST_TEST(f.holds({cmp_value("p/", C::LESS, "c", end)}));
   BOOST_TEST(!f.holds({cmp_value("p/", C::EQUAL, "a", end)}));
-  BOOST_TEST(!f.holds({cmp("p/", C::MOD, C::GREATER, 1, {}, end)}));  // p/1 has mod 1
+  BOOST_TEST(!f.holds({cmp("p/", C::MOD, C::GREATER, 2, {}, end)}));  // p/1 has mod 2
   // "\0" as range_end: every key >= key (q included, whose value "z" is not < "c").
   BOOST_TEST(!f.holds({cmp_value("p/", C::LESS, "c", nul)}));
   // An empty range compares as one missing key.
@@ -487,23 +488,23 @@ BOOST_AUTO_TEST_CASE(success_and_failure_branches) {
 // operation might modify the key value store multiple times, but only one revision is assigned."
 BOOST_AUTO_TEST_CASE(all_writes_of_a_txn_share_one_revision_and_a_read_only_txn_makes_none) {
   fixture f;
-  f.put("c", "old");  // rev 1
-  f.put("d", "old");  // rev 2
+  f.put("c", "old");  // rev 2 (a new store is at 1)
+  f.put("d", "old");  // rev 3
   auto resp =
       f.txn_ok(txn({}, {op_put("b", "1"), op_put("a", "1"), op_del("c"), op_put("d", "2")}));
-  BOOST_TEST(resp.header().revision() == 3);
-  BOOST_TEST(f.machine->revision() == 3);
+  BOOST_TEST(resp.header().revision() == 4);
+  BOOST_TEST(f.machine->revision() == 4);
   for (const auto& k : {"a", "b", "d"})
-    BOOST_TEST(f.range(k).kvs(0).mod_revision() == 3);
-  BOOST_TEST(f.range("a").kvs(0).create_revision() == 3);
-  BOOST_TEST(f.range("d").kvs(0).create_revision() == 2);
+    BOOST_TEST(f.range(k).kvs(0).mod_revision() == 4);
+  BOOST_TEST(f.range("a").kvs(0).create_revision() == 4);
+  BOOST_TEST(f.range("d").kvs(0).create_revision() == 3);
   BOOST_TEST(f.range("d").kvs(0).version() == 2);
-  BOOST_TEST(f.value_at("c", 2) == "old");
-  BOOST_TEST(f.value_at("c", 3) == "<none>");
+  BOOST_TEST(f.value_at("c", 3) == "old");
+  BOOST_TEST(f.value_at("c", 4) == "<none>");
   // Read-only: ranges and a delete that matches nothing make no revision.
   auto ro = f.txn_ok(txn({}, {op_range("a"), op_del("nothing"), op_range(nul, nul)}));
-  BOOST_TEST(ro.header().revision() == 3);
-  BOOST_TEST(f.machine->revision() == 3);
+  BOOST_TEST(ro.header().revision() == 4);
+  BOOST_TEST(f.machine->revision() == 4);
   BOOST_TEST(ro.responses(2).response_range().count() == 3);
 }
 
@@ -513,8 +514,8 @@ BOOST_AUTO_TEST_CASE(a_read_only_txn_served_as_a_read_answers_as_applying_it_wou
   fixture f;
   f.put("a", "1");
   f.put("b", "2");
-  auto t = txn({cmp_value("a", C::EQUAL, "1")}, {op_range("a"), op_range(nul, nul)},
-               {op_range("b")});
+  auto t =
+      txn({cmp_value("a", C::EQUAL, "1")}, {op_range("a"), op_range(nul, nul)}, {op_range("b")});
   auto read = f.machine->read_txn(t, term);
   BOOST_REQUIRE(read.code == call_code::ok);
   BOOST_TEST(read.response == f.run(txn_cmd(t)).response);
@@ -523,21 +524,21 @@ BOOST_AUTO_TEST_CASE(a_read_only_txn_served_as_a_read_answers_as_applying_it_wou
   BOOST_REQUIRE(resp.ParseFromString(f.machine->read_txn(miss, term).response));
   BOOST_TEST(!resp.succeeded());
   BOOST_TEST(resp.responses(0).response_range().kvs(0).value() == "2");
-  BOOST_TEST(f.machine->revision() == 2);
+  BOOST_TEST(f.machine->revision() == 3);  // two puts on a new store (at 1)
 }
 
 // API guarantees: KV operations are atomic; etcd's storeTxnWrite.Range reads at beginRev+1 once
 // the txn has changes, so a read later in a txn sees the txn's earlier writes.
 BOOST_AUTO_TEST_CASE(a_range_later_in_a_txn_sees_earlier_writes_of_the_same_txn) {
   fixture f;
-  f.put("x", "old");  // rev 1
-  f.put("y", "old");  // rev 2
+  f.put("x", "old");  // rev 2 (a new store is at 1)
+  f.put("y", "old");  // rev 3
   auto resp = f.txn_ok(txn({}, {op_range("x"), op_put("x", "new"), op_range("x"), op_del("y"),
                                 op_range("y"), op_range(nul, nul)}));
   BOOST_TEST(resp.responses(0).response_range().kvs(0).value() == "old");
   const auto& seen = resp.responses(2).response_range().kvs(0);
   BOOST_TEST(seen.value() == "new");
-  BOOST_TEST(seen.mod_revision() == 3);
+  BOOST_TEST(seen.mod_revision() == 4);
   BOOST_TEST(seen.version() == 2);
   BOOST_TEST(resp.responses(4).response_range().count() == 0);
   BOOST_TEST(keys_of(resp.responses(5).response_range()) == strings{"x"},
@@ -549,22 +550,22 @@ BOOST_AUTO_TEST_CASE(a_range_later_in_a_txn_sees_earlier_writes_of_the_same_txn)
 // names the revision the txn started from sees that revision, not the txn's own writes.
 BOOST_AUTO_TEST_CASE(a_range_in_a_txn_at_an_explicit_revision_reads_that_revision) {
   fixture f;
-  f.put("x", "old");  // rev 1
-  f.put("z", "z1");   // rev 2
-  auto resp = f.txn_ok(txn({}, {op_put("x", "new"), op_put("w", "w1"), op_range("x", {}, 2),
-                                op_range(nul, nul, 2), op_range("x", {}, 1)}));
-  BOOST_TEST(resp.header().revision() == 3);
-  const auto& at2 = resp.responses(2).response_range();
-  BOOST_REQUIRE(at2.kvs_size() == 1);
-  BOOST_TEST(at2.kvs(0).value() == "old");
-  BOOST_TEST(at2.kvs(0).mod_revision() == 1);
+  f.put("x", "old");  // rev 2 (a new store is at 1)
+  f.put("z", "z1");   // rev 3
+  auto resp = f.txn_ok(txn({}, {op_put("x", "new"), op_put("w", "w1"), op_range("x", {}, 3),
+                                op_range(nul, nul, 3), op_range("x", {}, 2)}));
+  BOOST_TEST(resp.header().revision() == 4);
+  const auto& at3 = resp.responses(2).response_range();
+  BOOST_REQUIRE(at3.kvs_size() == 1);
+  BOOST_TEST(at3.kvs(0).value() == "old");
+  BOOST_TEST(at3.kvs(0).mod_revision() == 2);
   BOOST_TEST(keys_of(resp.responses(3).response_range()) == (strings{"x", "z"}),
              boost::test_tools::per_element());
   BOOST_TEST(resp.responses(4).response_range().kvs(0).value() == "old");
   // A Range past the store's revision is a future revision (checked against the state before).
-  auto future = f.run(txn_cmd(txn({}, {op_put("x", "newer"), op_range("x", {}, 4)})));
+  auto future = f.run(txn_cmd(txn({}, {op_put("x", "newer"), op_range("x", {}, 5)})));
   expect_error(future, call_code::out_of_range, future_msg);
-  BOOST_TEST(f.machine->revision() == 3);
+  BOOST_TEST(f.machine->revision() == 4);
   BOOST_TEST(f.value_at("x") == "new");
 }
 
@@ -573,7 +574,7 @@ BOOST_AUTO_TEST_CASE(a_range_in_a_txn_at_an_explicit_revision_reads_that_revisio
 // request_txn nests a transaction.
 BOOST_AUTO_TEST_CASE(a_nested_txn_chooses_its_branch_against_the_state_before_the_outer_txn) {
   fixture f;
-  f.put("seen", "0");  // rev 1
+  f.put("seen", "0");  // rev 2 (a new store is at 1)
   const auto inner = txn({cmp("n", C::VERSION, C::EQUAL, 0)}, {op_put("inner", "saw-missing")},
                          {op_put("inner", "saw-put")});
   auto resp = f.txn_ok(txn({cmp_value("seen", C::EQUAL, "0")},
@@ -584,7 +585,7 @@ BOOST_AUTO_TEST_CASE(a_nested_txn_chooses_its_branch_against_the_state_before_th
   BOOST_TEST(nested.succeeded());
   BOOST_TEST(nested.responses_size() == 1);
   BOOST_TEST(resp.responses(2).response_range().kvs(0).value() == "saw-missing");
-  BOOST_TEST(f.machine->revision() == 2);  // outer and nested writes: one revision
+  BOOST_TEST(f.machine->revision() == 3);  // outer and nested writes: one revision
   BOOST_TEST(f.range("n").kvs(0).mod_revision() == f.range("inner").kvs(0).mod_revision());
   // A nested txn in the failure branch, taking its own failure branch.
   auto resp2 = f.txn_ok(
@@ -602,13 +603,13 @@ BOOST_AUTO_TEST_CASE(a_nested_txn_chooses_its_branch_against_the_state_before_th
 BOOST_AUTO_TEST_CASE(a_txn_putting_with_a_missing_lease_is_refused_and_changes_nothing) {
   fixture f;
   f.grant(5, 60);
-  f.put("a", "1");  // rev 1
+  f.put("a", "1");  // rev 2 (a new store is at 1)
   f.machine->take_events();
   const uint32_t hash_before = f.hash();
   auto refused = f.run(txn_cmd(txn({cmp_value("a", C::EQUAL, "1")},
                                    {op_put("b", "2"), op_del("a"), op_put("c", "3", 999)})));
   expect_error(refused, call_code::not_found, no_lease_msg);
-  BOOST_TEST(f.machine->revision() == 1);
+  BOOST_TEST(f.machine->revision() == 2);
   BOOST_TEST(f.value_at("b") == "<none>");
   BOOST_TEST(f.value_at("a") == "1");
   BOOST_TEST(f.machine->take_events().empty());
@@ -617,13 +618,13 @@ BOOST_AUTO_TEST_CASE(a_txn_putting_with_a_missing_lease_is_refused_and_changes_n
   auto nested =
       f.run(txn_cmd(txn({}, {op_put("b", "2"), op_txn(txn({}, {op_put("c", "3", 999)}))})));
   expect_error(nested, call_code::not_found, no_lease_msg);
-  BOOST_TEST(f.machine->revision() == 1);
+  BOOST_TEST(f.machine->revision() == 2);
   BOOST_TEST(f.value_at("b") == "<none>");
   // The branch not taken is not checked: the same bad put in the failure branch is harmless.
   auto fine = f.txn_ok(
       txn({cmp_value("a", C::EQUAL, "1")}, {op_put("b", "2", 5)}, {op_put("c", "3", 999)}));
   BOOST_TEST(fine.succeeded());
-  BOOST_TEST(f.machine->revision() == 2);
+  BOOST_TEST(f.machine->revision() == 3);
   BOOST_TEST(f.lease_keys(5) == strings{"b"}, boost::test_tools::per_element());
 }
 
@@ -632,25 +633,25 @@ BOOST_AUTO_TEST_CASE(a_txn_putting_with_a_missing_lease_is_refused_and_changes_n
 // etcd's, inner headers carry only the revision, the outer one the whole header.
 BOOST_AUTO_TEST_CASE(headers_of_nested_responses_carry_the_txn_revision) {
   fixture f;
-  f.put("a", "1");
-  f.put("b", "1");  // rev 2
+  f.put("a", "1");  // rev 2 (a new store is at 1)
+  f.put("b", "1");  // rev 3
   auto resp = f.txn_ok(
       txn({}, {op_range("a"), op_put("a", "2"), op_del("b"),
                op_txn(txn({}, {op_range("a"), op_put("c", "1"),
                                op_txn(txn({}, {op_put("d", "1"), op_range("nothing")}))}))}));
-  BOOST_TEST(f.machine->revision() == 3);
+  BOOST_TEST(f.machine->revision() == 4);
   std::function<void(const etcdserverpb::TxnResponse&)> check =
       [&](const etcdserverpb::TxnResponse& t) {
-        BOOST_TEST(t.header().revision() == 3);
+        BOOST_TEST(t.header().revision() == 4);
         const bool outer = &t == &resp;
         BOOST_TEST(t.header().cluster_id() == (outer ? 77u : 0u));
         BOOST_TEST(t.header().member_id() == (outer ? 3u : 0u));
         BOOST_TEST(t.header().raft_term() == (outer ? term : 0u));
         for (const auto& op : t.responses()) {
-          if (op.has_response_range()) BOOST_TEST(op.response_range().header().revision() == 3);
-          if (op.has_response_put()) BOOST_TEST(op.response_put().header().revision() == 3);
+          if (op.has_response_range()) BOOST_TEST(op.response_range().header().revision() == 4);
+          if (op.has_response_put()) BOOST_TEST(op.response_put().header().revision() == 4);
           if (op.has_response_delete_range())
-            BOOST_TEST(op.response_delete_range().header().revision() == 3);
+            BOOST_TEST(op.response_delete_range().header().revision() == 4);
           if (op.has_response_txn()) check(op.response_txn());
         }
       };
@@ -670,27 +671,27 @@ BOOST_AUTO_TEST_SUITE(compaction)
 // compaction revision will be removed."
 BOOST_AUTO_TEST_CASE(range_at_the_compact_revision_works_and_below_it_is_compacted) {
   fixture f;
-  f.put("a", "a1");  // 1
-  f.put("a", "a2");  // 2
-  f.put("b", "b1");  // 3
-  f.put("a", "a3");  // 4
-  auto resp = parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(3)));
-  BOOST_TEST(resp.header().revision() == 4);
-  BOOST_TEST(f.machine->store_view().compact_revision() == 3);
-  BOOST_TEST(f.machine->revision() == 4);  // a compaction makes no revision
-  BOOST_TEST(f.value_at("a", 3) == "a2");
-  BOOST_TEST(f.range("a", {}, 3).kvs(0).mod_revision() == 2);
-  BOOST_TEST(f.all_keys(3) == (strings{"a", "b"}), boost::test_tools::per_element());
-  BOOST_TEST(f.value_at("a", 4) == "a3");
+  f.put("a", "a1");  // 2 (a new store is at 1)
+  f.put("a", "a2");  // 3
+  f.put("b", "b1");  // 4
+  f.put("a", "a3");  // 5
+  auto resp = parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(4)));
+  BOOST_TEST(resp.header().revision() == 5);
+  BOOST_TEST(f.machine->store_view().compact_revision() == 4);
+  BOOST_TEST(f.machine->revision() == 5);  // a compaction makes no revision
+  BOOST_TEST(f.value_at("a", 4) == "a2");
+  BOOST_TEST(f.range("a", {}, 4).kvs(0).mod_revision() == 3);
+  BOOST_TEST(f.all_keys(4) == (strings{"a", "b"}), boost::test_tools::per_element());
+  BOOST_TEST(f.value_at("a", 5) == "a3");
   BOOST_TEST(f.value_at("a") == "a3");
-  for (int64_t rev : {1, 2}) {
+  for (int64_t rev : {1, 2, 3}) {
     expect_error(f.range_result("a", {}, rev), call_code::out_of_range, compacted_msg);
     expect_error(f.range_result(nul, nul, rev), call_code::out_of_range, compacted_msg);
   }
   // A Range inside a txn at a compacted revision refuses the whole txn.
-  expect_error(f.run(txn_cmd(txn({}, {op_put("z", "1"), op_range("a", {}, 2)}))),
+  expect_error(f.run(txn_cmd(txn({}, {op_put("z", "1"), op_range("a", {}, 3)}))),
                call_code::out_of_range, compacted_msg);
-  BOOST_TEST(f.machine->revision() == 4);
+  BOOST_TEST(f.machine->revision() == 5);
 }
 
 // etcd's store.updateCompactRev refuses rev <= compactMainRev with ErrCompacted and
@@ -698,17 +699,17 @@ BOOST_AUTO_TEST_CASE(range_at_the_compact_revision_works_and_below_it_is_compact
 BOOST_AUTO_TEST_CASE(compacting_at_or_below_the_compacted_revision_or_in_the_future_is_refused) {
   fixture f;
   for (int i = 0; i < 5; ++i)
-    f.put("k", std::to_string(i));
-  expect_error(f.run(compact_cmd(6)), call_code::out_of_range, future_msg);
+    f.put("k", std::to_string(i));  // revs 2..6 (a new store is at 1)
+  expect_error(f.run(compact_cmd(7)), call_code::out_of_range, future_msg);
   expect_error(f.run(compact_cmd(0)), call_code::out_of_range, compacted_msg);
   BOOST_TEST(f.machine->store_view().compact_revision() == 0);
-  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(3)));
+  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(4)));
+  expect_error(f.run(compact_cmd(4)), call_code::out_of_range, compacted_msg);
   expect_error(f.run(compact_cmd(3)), call_code::out_of_range, compacted_msg);
-  expect_error(f.run(compact_cmd(2)), call_code::out_of_range, compacted_msg);
-  BOOST_TEST(f.machine->store_view().compact_revision() == 3);
-  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(5)));  // the current revision
-  BOOST_TEST(f.machine->store_view().compact_revision() == 5);
-  BOOST_TEST(f.value_at("k", 5) == "4");
+  BOOST_TEST(f.machine->store_view().compact_revision() == 4);
+  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(6)));  // the current revision
+  BOOST_TEST(f.machine->store_view().compact_revision() == 6);
+  BOOST_TEST(f.value_at("k", 6) == "4");
   BOOST_TEST(f.machine->take_events().size() == 5u);  // compactions added none
 }
 
@@ -717,30 +718,30 @@ BOOST_AUTO_TEST_CASE(compacting_at_or_below_the_compacted_revision_or_in_the_fut
 // live there; a key deleted at or before R is gone.
 BOOST_AUTO_TEST_CASE(compaction_keeps_each_live_keys_newest_version_at_r) {
   fixture f;
-  f.put("k", "k1");  // 1
-  f.put("d", "d1");  // 2
-  f.del("d");        // 3: d deleted before R
-  f.put("k", "k2");  // 4
-  f.put("e", "e1");  // 5
-  f.del("e");        // 6: e deleted after R
-  f.put("g", "g1");  // 7
-  f.del("g");        // 8
-  f.put("g", "g2");  // 9: g re-created after R
-  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(5)));
-  BOOST_TEST(f.all_keys(5) == (strings{"e", "k"}), boost::test_tools::per_element());
-  BOOST_TEST(f.value_at("k", 5) == "k2");
-  BOOST_TEST(f.value_at("e", 5) == "e1");
-  BOOST_TEST(f.value_at("d", 5) == "<none>");
-  BOOST_TEST(f.all_keys(6) == (strings{"k"}), boost::test_tools::per_element());
-  BOOST_TEST(f.all_keys(7) == (strings{"g", "k"}), boost::test_tools::per_element());
-  BOOST_TEST(f.all_keys(8) == (strings{"k"}), boost::test_tools::per_element());
+  f.put("k", "k1");  // 2 (a new store is at 1)
+  f.put("d", "d1");  // 3
+  f.del("d");        // 4: d deleted before R
+  f.put("k", "k2");  // 5
+  f.put("e", "e1");  // 6
+  f.del("e");        // 7: e deleted after R
+  f.put("g", "g1");  // 8
+  f.del("g");        // 9
+  f.put("g", "g2");  // 10: g re-created after R
+  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(6)));
+  BOOST_TEST(f.all_keys(6) == (strings{"e", "k"}), boost::test_tools::per_element());
+  BOOST_TEST(f.value_at("k", 6) == "k2");
+  BOOST_TEST(f.value_at("e", 6) == "e1");
+  BOOST_TEST(f.value_at("d", 6) == "<none>");
+  BOOST_TEST(f.all_keys(7) == (strings{"k"}), boost::test_tools::per_element());
+  BOOST_TEST(f.all_keys(8) == (strings{"g", "k"}), boost::test_tools::per_element());
+  BOOST_TEST(f.all_keys(9) == (strings{"k"}), boost::test_tools::per_element());
   BOOST_TEST(f.value_at("g") == "g2");
-  BOOST_TEST(f.range("g").kvs(0).create_revision() == 9);
+  BOOST_TEST(f.range("g").kvs(0).create_revision() == 10);
   BOOST_TEST(f.range("k").kvs(0).version() == 2);  // versions survive compaction
-  // Compacting again drops the rest of e's history (its delete is at 6 <= 7).
-  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(7)));
-  BOOST_TEST(f.all_keys(7) == (strings{"g", "k"}), boost::test_tools::per_element());
-  BOOST_TEST(f.value_at("e", 7) == "<none>");
+  // Compacting again drops the rest of e's history (its delete is at 7 <= 8).
+  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(8)));
+  BOOST_TEST(f.all_keys(8) == (strings{"g", "k"}), boost::test_tools::per_element());
+  BOOST_TEST(f.value_at("e", 8) == "<none>");
 }
 
 // rpc.proto Watch: "The entire event history can be watched starting from the last compaction
@@ -748,38 +749,66 @@ BOOST_AUTO_TEST_CASE(compaction_keeps_each_live_keys_newest_version_at_r) {
 BOOST_AUTO_TEST_CASE(events_below_the_compact_revision_are_dropped) {
   fixture f;
   for (int i = 1; i <= 6; ++i)
-    f.put("k" + std::to_string(i % 2), std::to_string(i));
-  BOOST_TEST(f.stored_event_revisions(0) == (std::vector<int64_t>{1, 2, 3, 4, 5, 6}),
+    f.put("k" + std::to_string(i % 2), std::to_string(i));  // revs 2..7 (a new store is at 1)
+  BOOST_TEST(f.stored_event_revisions(0) == (std::vector<int64_t>{2, 3, 4, 5, 6, 7}),
              boost::test_tools::per_element());
-  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(4)));
-  BOOST_TEST(f.stored_event_revisions(0) == (std::vector<int64_t>{4, 5, 6}),
+  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(5)));
+  BOOST_TEST(f.stored_event_revisions(0) == (std::vector<int64_t>{5, 6, 7}),
              boost::test_tools::per_element());
-  BOOST_TEST(f.stored_event_revisions(4) == (std::vector<int64_t>{4, 5, 6}),
+  BOOST_TEST(f.stored_event_revisions(5) == (std::vector<int64_t>{5, 6, 7}),
              boost::test_tools::per_element());
-  BOOST_TEST(f.stored_event_revisions(6) == (std::vector<int64_t>{6}),
+  BOOST_TEST(f.stored_event_revisions(7) == (std::vector<int64_t>{7}),
              boost::test_tools::per_element());
-  BOOST_TEST(f.stored_event_revisions(7).empty());
+  BOOST_TEST(f.stored_event_revisions(8).empty());
 }
 
 // API guarantees, Durability: "Any completed operations are durable." — the compaction too.
 BOOST_AUTO_TEST_CASE(the_compact_revision_survives_a_restart) {
   fixture f;
-  f.put("a", "1");
-  f.put("a", "2");
-  f.put("b", "1");
-  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(2)));
+  f.put("a", "1");  // rev 2 (a new store is at 1)
+  f.put("a", "2");  // rev 3
+  f.put("b", "1");  // rev 4
+  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(3)));
   const uint32_t hkv = f.hash_kv(0);
   f.reopen();
-  BOOST_TEST(f.machine->store_view().compact_revision() == 2);
-  BOOST_TEST(f.machine->revision() == 3);
-  expect_error(f.range_result("a", {}, 1), call_code::out_of_range, compacted_msg);
-  BOOST_TEST(f.value_at("a", 2) == "2");
-  expect_error(f.run(compact_cmd(2)), call_code::out_of_range, compacted_msg);
+  BOOST_TEST(f.machine->store_view().compact_revision() == 3);
+  BOOST_TEST(f.machine->revision() == 4);
+  expect_error(f.range_result("a", {}, 2), call_code::out_of_range, compacted_msg);
+  BOOST_TEST(f.value_at("a", 3) == "2");
+  expect_error(f.run(compact_cmd(3)), call_code::out_of_range, compacted_msg);
   auto hk = parse<etcdserverpb::HashKVResponse>(f.machine->hash_kv(0, term));
-  BOOST_TEST(hk.compact_revision() == 2);
+  BOOST_TEST(hk.compact_revision() == 3);
   BOOST_TEST(hk.hash() == hkv);
-  BOOST_TEST(f.stored_event_revisions(0) == (std::vector<int64_t>{2, 3}),
+  BOOST_TEST(f.stored_event_revisions(0) == (std::vector<int64_t>{3, 4}),
              boost::test_tools::per_element());
+}
+
+// etcd's store starts at revision 1 with no keys (a Range on a new cluster answers header
+// revision 1; the first write is revision 2), and compacting to 1 is allowed once.
+BOOST_AUTO_TEST_CASE(a_new_store_is_at_revision_1_holding_nothing_and_can_be_compacted_to_it) {
+  fixture f;
+  BOOST_TEST(f.machine->revision() == 1);
+  BOOST_TEST(f.machine->store_view().compact_revision() == 0);
+  BOOST_TEST(f.range(nul, nul).header().revision() == 1);
+  BOOST_TEST(f.range(nul, nul, 1).count() == 0);
+  expect_error(f.range_result(nul, nul, 2), call_code::out_of_range, future_msg);
+  BOOST_TEST(f.stored_event_revisions(0).empty());
+  const uint32_t empty_hash = f.hash_kv(0);
+  BOOST_TEST(f.hash_kv(1) == empty_hash);
+  auto resp = parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(1)));
+  BOOST_TEST(resp.header().revision() == 1);
+  BOOST_TEST(f.machine->store_view().compact_revision() == 1);
+  BOOST_TEST(f.machine->revision() == 1);  // a compaction makes no revision
+  expect_error(f.run(compact_cmd(1)), call_code::out_of_range, compacted_msg);
+  BOOST_TEST(f.put("a", "1").header().revision() == 2);
+  BOOST_TEST(f.range("a").kvs(0).create_revision() == 2);
+  BOOST_TEST(f.range(nul, nul, 1).count() == 0);  // at the compact revision: readable, empty
+  BOOST_TEST(f.value_at("a", 2) == "1");
+  BOOST_TEST(f.stored_event_revisions(0) == std::vector<int64_t>{2},
+             boost::test_tools::per_element());
+  f.reopen();
+  BOOST_TEST(f.machine->revision() == 2);
+  BOOST_TEST(f.machine->store_view().compact_revision() == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -795,7 +824,7 @@ BOOST_AUTO_TEST_CASE(a_grant_below_the_minimum_ttl_is_raised_to_it) {
   auto low = f.grant(1, 2);
   BOOST_TEST(low.id() == 1);
   BOOST_TEST(low.ttl() == 5);
-  BOOST_TEST(low.header().revision() == 0);
+  BOOST_TEST(low.header().revision() == 1);    // a new store's
   BOOST_TEST(f.ttl(1, t0).ttl() == 5);         // expiry: stamp + 5 s
   BOOST_TEST(f.ttl(1, t0).grantedttl() == 5);  // etcd: GrantedTTL is l.TTL(), the raised one
   BOOST_TEST(f.ttl(1, t0 + 2000).ttl() == 3);
@@ -804,7 +833,7 @@ BOOST_AUTO_TEST_CASE(a_grant_below_the_minimum_ttl_is_raised_to_it) {
   BOOST_TEST(high.ttl() == 30);
   BOOST_TEST(f.ttl(2, t0 + 10'000).ttl() == 20);
   BOOST_TEST(f.machine->leases().find(1)->expiry_ms == t0 + 5000);
-  BOOST_TEST(f.machine->revision() == 0);  // grants make no revision
+  BOOST_TEST(f.machine->revision() == 1);  // grants make no revision (a new store is at 1)
 }
 
 // etcd lease errors: ErrLeaseExists "etcdserver: lease already exists" (FailedPrecondition),
@@ -833,7 +862,7 @@ BOOST_AUTO_TEST_CASE(a_put_with_a_lease_attaches_the_key) {
   fixture f;
   f.grant(9, 60);
   auto put = f.put("s/b", "1", 9);
-  BOOST_TEST(put.header().revision() == 1);
+  BOOST_TEST(put.header().revision() == 2);  // a new store is at 1
   f.put("s/a", "1", 9);
   f.put("free", "1");
   BOOST_TEST(f.range("s/a").kvs(0).lease() == 9);
@@ -847,7 +876,7 @@ BOOST_AUTO_TEST_CASE(a_put_with_a_lease_attaches_the_key) {
   BOOST_TEST(f.ttl(10, t0).keys_size() == 0);
   // A put with a lease that does not exist is refused.
   expect_error(f.run(put_cmd("x", "1", 10)), call_code::not_found, no_lease_msg);
-  BOOST_TEST(f.machine->revision() == 3);
+  BOOST_TEST(f.machine->revision() == 4);
 }
 
 // rpc.proto LeaseRevoke: "LeaseRevoke revokes a lease. All keys attached to the lease will expire
@@ -860,22 +889,22 @@ BOOST_AUTO_TEST_CASE(revoke_deletes_every_attached_key_in_one_revision) {
   f.put("l/a", "1", 1);
   f.put("l/b", "1", 1);
   f.put("other", "1", 2);
-  f.put("free", "1");  // rev 5
+  f.put("free", "1");  // rev 6 (a new store is at 1)
   f.machine->take_events();
   auto resp = parse<etcdserverpb::LeaseRevokeResponse>(f.run(revoke_cmd(1)));
-  BOOST_TEST(resp.header().revision() == 6);
-  BOOST_TEST(f.machine->revision() == 6);
+  BOOST_TEST(resp.header().revision() == 7);
+  BOOST_TEST(f.machine->revision() == 7);
   BOOST_TEST(f.all_keys() == (strings{"free", "other"}), boost::test_tools::per_element());
-  BOOST_TEST(f.all_keys(5).size() == 5u);
+  BOOST_TEST(f.all_keys(6).size() == 5u);
   BOOST_TEST(f.ttl(1, t0).ttl() == -1);
   BOOST_TEST(f.lease_ids() == std::vector<int64_t>{2}, boost::test_tools::per_element());
   auto events = f.machine->take_events();
   BOOST_REQUIRE(events.size() == 1u);
-  BOOST_TEST(events[0].revision() == 6);
+  BOOST_TEST(events[0].revision() == 7);
   strings deleted;
   for (const auto& e : events[0].events()) {
     BOOST_TEST(e.type() == mvccpb::Event::DELETE);
-    BOOST_TEST(e.kv().mod_revision() == 6);
+    BOOST_TEST(e.kv().mod_revision() == 7);
     BOOST_TEST(e.prev_kv().lease() == 1);
     deleted.push_back(e.kv().key());
   }
@@ -883,11 +912,11 @@ BOOST_AUTO_TEST_CASE(revoke_deletes_every_attached_key_in_one_revision) {
   // Unknown lease: NOT_FOUND, nothing changes.
   expect_error(f.run(revoke_cmd(1)), call_code::not_found, no_lease_msg);
   expect_error(f.run(revoke_cmd(42)), call_code::not_found, no_lease_msg);
-  BOOST_TEST(f.machine->revision() == 6);
+  BOOST_TEST(f.machine->revision() == 7);
   // A lease without keys: revoked without a revision.
   f.grant(3, 60);
   parse<etcdserverpb::LeaseRevokeResponse>(f.run(revoke_cmd(3)));
-  BOOST_TEST(f.machine->revision() == 6);
+  BOOST_TEST(f.machine->revision() == 7);
   BOOST_TEST(f.lease_ids() == std::vector<int64_t>{2}, boost::test_tools::per_element());
 }
 
@@ -905,7 +934,7 @@ BOOST_AUTO_TEST_CASE(renew_sets_the_expiry_to_the_stamp_plus_the_ttl) {
   BOOST_TEST(f.ttl(1, t0 + 12'000).ttl() == 2);
   BOOST_TEST(f.ttl(2, t0 + 8000).ttl() == 1);
   BOOST_TEST(!f.machine->leases().find(404));  // renewing an unknown id creates nothing
-  BOOST_TEST(f.machine->revision() == 0);
+  BOOST_TEST(f.machine->revision() == 1);      // a new store's: no revision made
   // A renewal whose stamp is behind an earlier entry's still counts from the newest stamp.
   parse<smpb::LeaseRenewResponse>(f.run_at(renew_cmd({1}), t0 + 1000));
   BOOST_TEST(f.machine->leases().find(1)->expiry_ms == t0 + 14'000);
@@ -919,26 +948,26 @@ BOOST_AUTO_TEST_CASE(expire_revokes_only_leases_whose_expiry_has_passed_at_the_s
   f.grant(1, 5);  // expiry t0 + 5 s
   f.grant(2, 5);
   f.grant(3, 5);
-  f.put("a", "1", 1);
-  f.put("b", "1", 2);
-  f.put("c", "1", 3);
+  f.put("a", "1", 1);  // rev 2 (a new store is at 1)
+  f.put("b", "1", 2);  // rev 3
+  f.put("c", "1", 3);  // rev 4
   parse<smpb::LeaseRenewResponse>(f.run_at(renew_cmd({2}), t0 + 3000));  // 2: t0 + 8 s
   f.machine->take_events();
   // Before anything is due, nothing goes.
   BOOST_TEST((f.run_at(expire_cmd({1, 2, 3}), t0 + 4999).code == call_code::ok));
   BOOST_TEST(f.lease_ids() == (std::vector<int64_t>{1, 2, 3}), boost::test_tools::per_element());
-  BOOST_TEST(f.machine->revision() == 3);
+  BOOST_TEST(f.machine->revision() == 4);
   // At t0 + 5 s (expiry <= stamp): 1 and 3 go, each in its own revision; 2 was renewed.
   BOOST_TEST((f.run_at(expire_cmd({1, 2, 404, 3}), t0 + 5000).code == call_code::ok));
   BOOST_TEST(f.lease_ids() == std::vector<int64_t>{2}, boost::test_tools::per_element());
   BOOST_TEST(f.all_keys() == strings{"b"}, boost::test_tools::per_element());
-  BOOST_TEST(f.machine->revision() == 5);
+  BOOST_TEST(f.machine->revision() == 6);
   auto events = f.machine->take_events();
   BOOST_REQUIRE(events.size() == 2u);
   BOOST_TEST(events[0].events(0).kv().key() == "a");
   BOOST_TEST(events[0].events(0).type() == mvccpb::Event::DELETE);
   BOOST_TEST(events[1].events(0).kv().key() == "c");
-  BOOST_TEST(events[1].revision() == 5);
+  BOOST_TEST(events[1].revision() == 6);
   BOOST_TEST((f.run_at(expire_cmd({2}), t0 + 8000).code == call_code::ok));
   BOOST_TEST(f.lease_ids().empty());
   BOOST_TEST(f.all_keys().empty());
@@ -956,7 +985,7 @@ BOOST_AUTO_TEST_CASE(promote_moves_every_expiry_past_the_leaderless_gap) {
   BOOST_TEST(f.machine->leases().find(2)->expiry_ms == t0 + 23'000);  // expiry + gap
   BOOST_TEST(f.ttl(1, t0 + 10'000).ttl() == 3);
   BOOST_TEST(f.ttl(2, t0 + 10'000).ttl() == 13);
-  BOOST_TEST(f.machine->revision() == 1);
+  BOOST_TEST(f.machine->revision() == 2);  // the one put (a new store is at 1)
   f.run_at(expire_cmd({1}), t0 + 12'999);
   BOOST_TEST(f.value_at("k") == "v");
   f.run_at(expire_cmd({1}), t0 + 13'000);
@@ -976,7 +1005,7 @@ BOOST_AUTO_TEST_CASE(re_putting_a_key_with_another_lease_moves_the_attachment) {
   BOOST_TEST(f.lease_keys(2) == strings{"k"}, boost::test_tools::per_element());
   parse<etcdserverpb::LeaseRevokeResponse>(f.run(revoke_cmd(1)));
   BOOST_TEST(f.value_at("k") == "2");
-  BOOST_TEST(f.machine->revision() == 2);
+  BOOST_TEST(f.machine->revision() == 3);  // the two puts (a new store is at 1)
   // A put without a lease detaches; a delete detaches.
   f.put("k", "3");
   BOOST_TEST(f.lease_keys(2).empty());
@@ -1073,35 +1102,35 @@ BOOST_AUTO_TEST_SUITE(events)
 // delete (etcd's watchable store sets "evs[i].Kv.ModRevision = rev" on a tombstone).
 BOOST_AUTO_TEST_CASE(one_revision_events_entry_per_revision_with_prev_kv_and_tombstones) {
   fixture f;
-  f.put("a", "1");              // 1: create, no prev_kv
-  f.put("a", "2");              // 2: prev_kv a=1
-  f.put("b", "1");              // 3
+  f.put("a", "1");              // 2 (a new store is at 1): create, no prev_kv
+  f.put("a", "2");              // 3: prev_kv a=1
+  f.put("b", "1");              // 4
   f.run(put_cmd("x", "", 99));  // refused: no event
   f.del("nothing");             // matches nothing: no event
-  f.del("a", "c");              // 4: deletes a and b
-  f.run(compact_cmd(1));        // no event
-  f.put("a", "again");          // 5: re-created, no prev_kv
+  f.del("a", "c");              // 5: deletes a and b
+  f.run(compact_cmd(2));        // no event
+  f.put("a", "again");          // 6: re-created, no prev_kv
   auto evs = f.machine->take_events();
   BOOST_REQUIRE(evs.size() == 5u);
   for (size_t i = 0; i < evs.size(); ++i)
-    BOOST_TEST(evs[i].revision() == static_cast<int64_t>(i + 1));
+    BOOST_TEST(evs[i].revision() == static_cast<int64_t>(i + 2));
   const auto& created = evs[0].events(0);
   BOOST_TEST(created.type() == mvccpb::Event::PUT);
   BOOST_TEST(created.kv().value() == "1");
   BOOST_TEST(created.kv().version() == 1);
   BOOST_TEST(!created.has_prev_kv());
   const auto& updated = evs[1].events(0);
-  BOOST_TEST(updated.kv().mod_revision() == 2);
-  BOOST_TEST(updated.kv().create_revision() == 1);
+  BOOST_TEST(updated.kv().mod_revision() == 3);
+  BOOST_TEST(updated.kv().create_revision() == 2);
   BOOST_REQUIRE(updated.has_prev_kv());
   BOOST_TEST(updated.prev_kv().value() == "1");
-  BOOST_TEST(updated.prev_kv().mod_revision() == 1);
+  BOOST_TEST(updated.prev_kv().mod_revision() == 2);
   BOOST_REQUIRE(evs[3].events_size() == 2);
   for (int i = 0; i < 2; ++i) {
     const auto& d = evs[3].events(i);
     BOOST_TEST(d.type() == mvccpb::Event::DELETE);
     BOOST_TEST(d.kv().key() == (i == 0 ? "a" : "b"));
-    BOOST_TEST(d.kv().mod_revision() == 4);
+    BOOST_TEST(d.kv().mod_revision() == 5);
     BOOST_TEST(d.kv().value().empty());
     BOOST_TEST(d.kv().version() == 0);
     BOOST_TEST(d.kv().create_revision() == 0);
@@ -1109,11 +1138,11 @@ BOOST_AUTO_TEST_CASE(one_revision_events_entry_per_revision_with_prev_kv_and_tom
   }
   BOOST_TEST(evs[3].events(0).prev_kv().value() == "2");
   BOOST_TEST(!evs[4].events(0).has_prev_kv());
-  BOOST_TEST(evs[4].events(0).kv().create_revision() == 5);
+  BOOST_TEST(evs[4].events(0).kv().create_revision() == 6);
   BOOST_TEST(f.machine->take_events().empty());
   // The stored history holds the same events (for watchers starting in the past).
   std::vector<smpb::RevisionEvents> stored;
-  f.machine->store_view().events_since(2, [&](const smpb::RevisionEvents& e) {
+  f.machine->store_view().events_since(3, [&](const smpb::RevisionEvents& e) {
     stored.push_back(e);
     return true;
   });
@@ -1132,11 +1161,11 @@ BOOST_AUTO_TEST_CASE(a_txns_events_come_in_op_order_in_one_revision) {
                     op_txn(txn({}, {op_put("t/0", "1")})), op_put("t/b", "2")}));
   auto evs = f.machine->take_events();
   BOOST_REQUIRE(evs.size() == 1u);
-  BOOST_TEST(evs[0].revision() == 2);
+  BOOST_TEST(evs[0].revision() == 3);  // t/c was 2 (a new store is at 1)
   strings order;
   for (const auto& e : evs[0].events()) {
     order.push_back((e.type() == mvccpb::Event::PUT ? "put " : "del ") + e.kv().key());
-    BOOST_TEST(e.kv().mod_revision() == 2);
+    BOOST_TEST(e.kv().mod_revision() == 3);
   }
   BOOST_TEST(order == (strings{"put t/b", "put t/a", "del t/c", "put t/0", "put t/b"}),
              boost::test_tools::per_element());
@@ -1162,7 +1191,7 @@ BOOST_AUTO_TEST_CASE(a_lease_revoke_produces_delete_events) {
   BOOST_TEST(evs[0].events(1).kv().key() == "k2");
   for (const auto& e : evs[0].events()) {
     BOOST_TEST(e.type() == mvccpb::Event::DELETE);
-    BOOST_TEST(e.kv().mod_revision() == 3);
+    BOOST_TEST(e.kv().mod_revision() == 4);  // after the puts at 2 and 3 (a new store is at 1)
     BOOST_TEST(e.prev_kv().value() == "v");
   }
 }
@@ -1182,10 +1211,10 @@ BOOST_AUTO_TEST_CASE(replicas_applying_the_same_entries_agree_and_one_different_
   BOOST_TEST(a.machine->revision() == b.machine->revision());
   BOOST_TEST(a.hash() == b.hash());
   BOOST_TEST(a.hash_kv(0) == b.hash_kv(0));
-  for (int64_t rev = 2; rev <= a.machine->revision(); ++rev)
+  for (int64_t rev = 3; rev <= a.machine->revision(); ++rev)  // from a_history's compaction
     BOOST_TEST(a.hash_kv(rev) == b.hash_kv(rev));
   auto hk = parse<etcdserverpb::HashKVResponse>(a.machine->hash_kv(0, term));
-  BOOST_TEST(hk.compact_revision() == 2);
+  BOOST_TEST(hk.compact_revision() == 3);
   BOOST_TEST(hk.header().revision() == a.machine->revision());
   // One more entry, different on each side.
   a.run_at(put_cmd("e", "1"), t0 + 10'000);
@@ -1206,22 +1235,22 @@ BOOST_AUTO_TEST_CASE(replicas_applying_the_same_entries_agree_and_one_different_
 // — the hash up to an old revision does not change when later revisions are written.
 BOOST_AUTO_TEST_CASE(hash_kv_of_an_older_revision_is_stable_after_more_writes) {
   fixture f;
-  f.put("a", "1");
-  f.put("b", "1");
-  f.put("a", "2");
+  f.put("a", "1");  // rev 2 (a new store is at 1)
+  f.put("b", "1");  // rev 3
+  f.put("a", "2");  // rev 4
+  const uint32_t at4 = f.hash_kv(4);
   const uint32_t at3 = f.hash_kv(3);
-  const uint32_t at2 = f.hash_kv(2);
-  BOOST_TEST(at3 != at2);
-  BOOST_TEST(f.hash_kv(0) == at3);
+  BOOST_TEST(at4 != at3);
+  BOOST_TEST(f.hash_kv(0) == at4);
   f.put("a", "3");
   f.del("b");
   f.txn_ok(txn({}, {op_put("c", "1"), op_put("a", "4")}));
+  BOOST_TEST(f.hash_kv(4) == at4);
   BOOST_TEST(f.hash_kv(3) == at3);
-  BOOST_TEST(f.hash_kv(2) == at2);
-  BOOST_TEST(f.hash_kv(0) != at3);
-  expect_error(f.machine->hash_kv(7, term), call_code::out_of_range, future_msg);
-  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(3)));
-  expect_error(f.machine->hash_kv(2, term), call_code::out_of_range, compacted_msg);
+  BOOST_TEST(f.hash_kv(0) != at4);
+  expect_error(f.machine->hash_kv(8, term), call_code::out_of_range, future_msg);
+  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(4)));
+  expect_error(f.machine->hash_kv(3, term), call_code::out_of_range, compacted_msg);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -1244,17 +1273,18 @@ BOOST_AUTO_TEST_CASE(a_restored_snapshot_reproduces_history_compaction_leases_an
   b.machine->commit_batch(a.machine->applied_index());
   BOOST_TEST(b.machine->applied_index() == a.machine->applied_index());
   BOOST_TEST(b.machine->revision() == a.machine->revision());
-  BOOST_TEST(b.machine->store_view().compact_revision() == 2);
+  BOOST_TEST(b.machine->store_view().compact_revision() == 3);  // a_history's compaction
   BOOST_TEST(b.machine->store_view().last_stamp_ms() == a.machine->store_view().last_stamp_ms());
   BOOST_TEST(b.hash() == a.hash());
   BOOST_TEST(b.hash_kv(0) == a.hash_kv(0));
-  for (int64_t rev = 2; rev <= a.machine->revision(); ++rev) {
+  for (int64_t rev = 3; rev <= a.machine->revision(); ++rev) {
     BOOST_TEST_CONTEXT("revision " << rev) {
       BOOST_TEST(b.range(nul, nul, rev).SerializeAsString() ==
                  a.range(nul, nul, rev).SerializeAsString());
     }
   }
-  expect_error(b.range_result("a", {}, 1), call_code::out_of_range, compacted_msg);
+  for (int64_t rev : {1, 2})
+    expect_error(b.range_result("a", {}, rev), call_code::out_of_range, compacted_msg);
   BOOST_TEST(b.value_at("stale") == "<none>");
   BOOST_TEST(b.lease_ids() == std::vector<int64_t>{1}, boost::test_tools::per_element());
   BOOST_TEST(b.lease_keys(1) == (strings{"d", "e"}), boost::test_tools::per_element());
@@ -1278,7 +1308,7 @@ BOOST_AUTO_TEST_CASE(a_restored_snapshot_reproduces_history_compaction_leases_an
   // And the restored state is durable.
   b.reopen();
   BOOST_TEST(b.hash() == a.hash());
-  BOOST_TEST(b.machine->store_view().compact_revision() == 2);
+  BOOST_TEST(b.machine->store_view().compact_revision() == 3);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -1293,22 +1323,22 @@ BOOST_AUTO_TEST_SUITE(binary_keys)
 BOOST_AUTO_TEST_CASE(keys_with_nul_bytes_and_shared_prefixes_keep_separate_histories) {
   fixture f;
   const std::string a = "a", a0 = std::string("a\0", 2), a0b = std::string("a\0b", 3), ab = "ab";
-  f.put(a0b, "a0b@1");  // 1
-  f.put(a, "a@2");      // 2
-  f.put(ab, "ab@3");    // 3
-  f.put(a0, "a0@4");    // 4
-  f.put(a, "a@5");      // 5
-  f.put(a0b, "a0b@6");  // 6
-  f.del(a0);            // 7
-  f.put(a0, "a0@8");    // 8
-  f.del(ab);            // 9
+  f.put(a0b, "a0b@2");  // 2 (a new store is at 1)
+  f.put(a, "a@3");      // 3
+  f.put(ab, "ab@4");    // 4
+  f.put(a0, "a0@5");    // 5
+  f.put(a, "a@6");      // 6
+  f.put(a0b, "a0b@7");  // 7
+  f.del(a0);            // 8
+  f.put(a0, "a0@9");    // 9
+  f.del(ab);            // 10
   const std::vector<std::pair<int64_t, strings>> expected = {
       // revision -> values of a, a0, a0b, ab
-      {1, {"<none>", "<none>", "a0b@1", "<none>"}}, {2, {"a@2", "<none>", "a0b@1", "<none>"}},
-      {3, {"a@2", "<none>", "a0b@1", "ab@3"}},      {4, {"a@2", "a0@4", "a0b@1", "ab@3"}},
-      {5, {"a@5", "a0@4", "a0b@1", "ab@3"}},        {6, {"a@5", "a0@4", "a0b@6", "ab@3"}},
-      {7, {"a@5", "<none>", "a0b@6", "ab@3"}},      {8, {"a@5", "a0@8", "a0b@6", "ab@3"}},
-      {9, {"a@5", "a0@8", "a0b@6", "<none>"}},
+      {1, {"<none>", "<none>", "<none>", "<none>"}}, {2, {"<none>", "<none>", "a0b@2", "<none>"}},
+      {3, {"a@3", "<none>", "a0b@2", "<none>"}},     {4, {"a@3", "<none>", "a0b@2", "ab@4"}},
+      {5, {"a@3", "a0@5", "a0b@2", "ab@4"}},         {6, {"a@6", "a0@5", "a0b@2", "ab@4"}},
+      {7, {"a@6", "a0@5", "a0b@7", "ab@4"}},         {8, {"a@6", "<none>", "a0b@7", "ab@4"}},
+      {9, {"a@6", "a0@9", "a0b@7", "ab@4"}},         {10, {"a@6", "a0@9", "a0b@7", "<none>"}},
   };
   auto check_history = [&](int64_t from) {
     for (const auto& [rev, values] : expected) {
@@ -1330,32 +1360,32 @@ BOOST_AUTO_TEST_CASE(keys_with_nul_bytes_and_shared_prefixes_keep_separate_histo
     }
   };
   check_history(1);
-  BOOST_TEST(f.range(a0).kvs(0).version() == 1);  // re-created at 8
+  BOOST_TEST(f.range(a0).kvs(0).version() == 1);  // re-created at 9
   BOOST_TEST(f.range(a0b).kvs(0).version() == 2);
   BOOST_TEST(f.range(a).kvs(0).version() == 2);
   // Prefix "a\0" (range_end "a\x01"): a\0 and a\0b, not a or ab, now and in the past.
   const std::string a0_end = std::string("a\x01", 2);
   BOOST_TEST(keys_of(f.range(a0, a0_end)) == (strings{a0, a0b}), boost::test_tools::per_element());
-  BOOST_TEST(keys_of(f.range(a0, a0_end, 3)) == strings{a0b}, boost::test_tools::per_element());
-  BOOST_TEST(keys_of(f.range(a0, a0_end, 7)) == strings{a0b}, boost::test_tools::per_element());
-  BOOST_TEST(keys_of(f.range(a0, a0_end, 6)) == (strings{a0, a0b}),
+  BOOST_TEST(keys_of(f.range(a0, a0_end, 4)) == strings{a0b}, boost::test_tools::per_element());
+  BOOST_TEST(keys_of(f.range(a0, a0_end, 8)) == strings{a0b}, boost::test_tools::per_element());
+  BOOST_TEST(keys_of(f.range(a0, a0_end, 7)) == (strings{a0, a0b}),
              boost::test_tools::per_element());
   // Prefix "a" (range_end "b"): all four; [a, a\0) holds only a.
-  BOOST_TEST(keys_of(f.range(a, "b", 4)) == (strings{a, a0, a0b, ab}),
+  BOOST_TEST(keys_of(f.range(a, "b", 5)) == (strings{a, a0, a0b, ab}),
              boost::test_tools::per_element());
-  BOOST_TEST(keys_of(f.range(a, a0, 6)) == strings{a}, boost::test_tools::per_element());
+  BOOST_TEST(keys_of(f.range(a, a0, 7)) == strings{a}, boost::test_tools::per_element());
   BOOST_TEST(keys_of(f.range(a, a0)) == strings{a}, boost::test_tools::per_element());
   // Compares and deletes address the exact key.
   BOOST_TEST(f.holds({cmp(a0, C::VERSION, C::EQUAL, 1)}));
   BOOST_TEST(f.holds({cmp(std::string("a\0\0", 3), C::VERSION, C::EQUAL, 0)}));
   // Compaction keeps each key's own newest version.
-  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(6)));
-  check_history(6);
-  f.del(a0, a0_end);  // 10: a\0 and a\0b
+  parse<etcdserverpb::CompactionResponse>(f.run(compact_cmd(7)));
+  check_history(7);
+  f.del(a0, a0_end);  // 11: a\0 and a\0b
   BOOST_TEST(f.all_keys() == strings{a}, boost::test_tools::per_element());
-  BOOST_TEST(f.all_keys(9) == (strings{a, a0, a0b}), boost::test_tools::per_element());
+  BOOST_TEST(f.all_keys(10) == (strings{a, a0, a0b}), boost::test_tools::per_element());
   f.reopen();
-  check_history(6);
+  check_history(7);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

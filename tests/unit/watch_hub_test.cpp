@@ -118,11 +118,11 @@ BOOST_AUTO_TEST_CASE(a_watch_is_acknowledged_before_any_event_and_sees_later_wri
 // created watcher gets the previous KV before the event happens."
 BOOST_AUTO_TEST_CASE(a_past_start_revision_is_caught_up_with_prev_kv_and_filters) {
   fixture f;
-  f.put("k", "1");  // rev 1
-  f.put("k", "2");  // rev 2
-  f.del("k");       // rev 3
+  f.put("k", "1");  // rev 2 (a new store is at 1)
+  f.put("k", "2");  // rev 3
+  f.del("k");       // rev 4
   auto all = std::make_shared<recording_sink>();
-  auto req = watch_on("k", {}, 2);
+  auto req = watch_on("k", {}, 3);
   req.set_prev_kv(true);
   f.hub->create(1, req, all);
   BOOST_TEST(all->event_keys() == (std::vector<std::string>{"put k", "del k"}),
@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(a_past_start_revision_is_caught_up_with_prev_kv_and_filters
   BOOST_TEST(all->got[1].events(0).prev_kv().value() == "1");
   BOOST_TEST(all->got[1].events(1).prev_kv().value() == "2");
   auto no_delete = std::make_shared<recording_sink>();
-  auto filtered = watch_on("k", {}, 1);
+  auto filtered = watch_on("k", {}, 1);  // the new store's revision: every write from 2 on
   filtered.add_filters(etcdserverpb::WatchCreateRequest::NODELETE);
   f.hub->create(2, filtered, no_delete);
   BOOST_TEST(no_delete->event_keys() == (std::vector<std::string>{"put k", "put k"}),
@@ -141,17 +141,41 @@ BOOST_AUTO_TEST_CASE(a_past_start_revision_is_caught_up_with_prev_kv_and_filters
 // index ... The client should treat the watcher as canceled".
 BOOST_AUTO_TEST_CASE(a_start_below_the_compacted_revision_is_cancelled_with_it) {
   fixture f;
-  f.put("k", "1");
-  f.put("k", "2");
-  f.put("k", "3");
-  f.compact(3);
+  f.put("k", "1");  // rev 2 (a new store is at 1)
+  f.put("k", "2");  // rev 3
+  f.put("k", "3");  // rev 4
+  f.compact(4);
   auto sink = std::make_shared<recording_sink>();
   f.hub->create(1, watch_on("k", {}, 1), sink);
   BOOST_REQUIRE_EQUAL(sink->got.size(), 2u);
   BOOST_TEST(sink->got[0].created());
   BOOST_TEST(sink->got[1].canceled());
-  BOOST_TEST(sink->got[1].compact_revision() == 3);
+  BOOST_TEST(sink->got[1].compact_revision() == 4);
   BOOST_TEST(f.hub->watch_count() == 0u);
+}
+
+// etcd's store starts at revision 1 and its first write is revision 2: a watch from revision 1
+// on a new store sees every write, and compacting to 1 takes no history from it.
+BOOST_AUTO_TEST_CASE(a_watch_from_revision_1_sees_every_write_even_after_compacting_to_1) {
+  fixture f;
+  auto early = std::make_shared<recording_sink>();
+  f.hub->create(1, watch_on("k", {}, 1), early);  // nothing written yet: no catch-up
+  BOOST_REQUIRE_EQUAL(early->got.size(), 1u);
+  BOOST_TEST(early->got[0].created());
+  BOOST_TEST(early->got[0].header().revision() == 1);
+  f.compact(1);
+  f.put("k", "1");  // rev 2
+  f.put("k", "2");  // rev 3
+  BOOST_TEST(early->event_keys() == (std::vector<std::string>{"put k", "put k"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(early->got[1].events(0).kv().mod_revision() == 2);
+  auto late = std::make_shared<recording_sink>();
+  f.hub->create(2, watch_on("k", {}, 1), late);  // caught up from the first write
+  BOOST_TEST(!late->got.back().canceled());
+  BOOST_TEST(late->event_keys() == (std::vector<std::string>{"put k", "put k"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(late->got[1].events(0).kv().mod_revision() == 2);
+  BOOST_TEST(f.hub->watch_count() == 2u);
 }
 
 // "watch_id ... If watch_id is provided and non-zero, it will be assigned to this watcher";
@@ -184,13 +208,13 @@ BOOST_AUTO_TEST_CASE(a_slow_watcher_is_cancelled_with_the_revision_to_resume_fro
   auto fast = std::make_shared<recording_sink>();
   f.hub->create(1, watch_on("k"), slow);
   f.hub->create(2, watch_on("k"), fast);
-  f.put("k", "1");
-  f.put("k", "2");
+  f.put("k", "1");  // rev 2 (a new store is at 1): delivered
+  f.put("k", "2");  // rev 3: refused
   f.put("k", "3");
   BOOST_TEST(f.hub->watch_count() == 1u);
   BOOST_TEST(slow->got.back().canceled());
   BOOST_TEST(slow->got.back().cancel_reason().find("too slow") != std::string::npos);
-  BOOST_TEST(slow->got.back().cancel_reason().find("from revision 2") != std::string::npos);
+  BOOST_TEST(slow->got.back().cancel_reason().find("from revision 3") != std::string::npos);
   BOOST_TEST(fast->event_keys().size() == 3u);
 }
 
@@ -213,5 +237,5 @@ BOOST_AUTO_TEST_CASE(progress_notifications_go_only_to_idle_watchers_that_asked)
   BOOST_TEST(asked->got.size() == 3u);
   f.hub->progress(silent);  // a progress request: a header-only answer with watch_id -1
   BOOST_TEST(silent->got.back().watch_id() == -1);
-  BOOST_TEST(silent->got.back().header().revision() == 1);
+  BOOST_TEST(silent->got.back().header().revision() == 2);  // the put's (a new store is at 1)
 }
