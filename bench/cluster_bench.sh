@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# cluster_bench.sh — etcd 3.4 and AEGIS side by side on this machine (issue 3).
+# cluster_bench.sh — etcd 3.4 and AEGIS side by side on this machine (issues 3 and 4).
 #
 # For each of R runs (alternating etcd, AEGIS) it starts a fresh 3-node cluster on 127.0.0.1 in its
 # own temp dir (fsync on for both: etcd's default, AEGIS has no switch), waits for a leader through
-# `etcdctl endpoint status` (deadline, no blind sleep), drives it with bench/etcd-load and stops
-# exactly the processes it started. Workloads (same value size and key space for both):
-#   seq  1 client, leader only           -> commit latency of one write at a time
-#   c16  16 clients over all endpoints   -> throughput and latency (followers forward to the leader)
-#   c64  64 clients over all endpoints
+# `etcdctl endpoint status` (deadline, no blind sleep), runs the selected workloads against it with
+# the load generators in bench/ and stops exactly the processes it started (servers and load
+# generators, also on failure and Ctrl-C). Workloads (--workloads, same parameters for both):
+#   put    seq: 1 client, leader only -> commit latency of one write at a time
+#          c16, c64: 16 / 64 clients over all endpoints -> throughput and latency (followers
+#          forward to the leader); etcd-load --op put, V-byte values over K keys
+#   range  r64: 64 clients, linearizable Range of one existing key (all K keys preloaded first,
+#          unmeasured); etcd-load --op range --preload
+#   txn    t16, t64: 16 / 64 clients, Txn{if version(key) > 0 then put(key) else put(key)};
+#          etcd-load --op txn
+#   watch  W watchers on one prefix over S Watch streams (round-robin over the endpoints), one
+#          writer on the leader, closed loop (or --watch-rate puts/s); events delivered/s and
+#          put -> event delay; bench/etcd-watch-fanout
+#   lease  L leases granted first (unmeasured, TTL T s), then 64 keep-alive streams round-robin
+#          over the endpoints, one keep-alive outstanding each; bench/etcd-lease-load
 # Then prints a markdown table of medians: ratio = AEGIS/etcd for throughput, etcd/AEGIS for
 # latency, so > 1.0 means AEGIS is better. Usage: bench/cluster_bench.sh --help
 set -euo pipefail
@@ -24,6 +34,13 @@ do_build=1
 data_root="${TMPDIR:-/tmp}"
 aegis_node=""
 leader_only_all=0
+workload_list=put,range,txn,watch,lease
+watchers=1000
+watch_streams=10
+watch_rate=0
+leases=10000
+lease_streams=64
+lease_ttl_s=60
 
 usage() {
   cat <<'TXT'
@@ -35,10 +52,18 @@ usage: bench/cluster_bench.sh [options]
   --key-space K       keys drawn uniformly from K keys (default 10000)
   --only etcd|aegis|both   which half to run (default both)
   --leader-only       every workload targets only the leader (default: only the 1-client one)
-  --build-dir DIR     where etcd-load and aegis-node are built (default build-release)
+  --workloads LIST    comma list of put,range,txn,watch,lease (default: all of them)
+  --watchers W        watch: watches on the prefix (default 1000)
+  --watch-streams S   watch: Watch streams they are spread over (default 10)
+  --watch-rate R      watch: writer puts/s at most, 0 = closed loop (default 0; the writer has
+                      one Put outstanding either way)
+  --leases L          lease: leases granted before the keep-alives (default 10000)
+  --lease-streams N   lease: keep-alive streams (default 64)
+  --lease-ttl-s T     lease: their TTL in seconds (default 60)
+  --build-dir DIR     where the load generators and aegis-node are built (default build-release)
   --aegis-node PATH   the node binary (default BUILD_DIR/actors/aegis-node)
   --data-root DIR     parent of the clusters' temp dirs (default $TMPDIR or /tmp)
-  --no-build          do not build etcd-load / aegis-node first
+  --no-build          do not build the load generators / aegis-node first
 Environment: AEGIS_LAUNCHER=auto|aegis|script|own: `./aegis cluster up` (auto: when ./aegis has
 it), config/cluster.sh directly, or this script's own starter.
 TXT
@@ -53,6 +78,13 @@ while [ $# -gt 0 ]; do
     --key-space) key_space="$2"; shift ;;
     --only) only="$2"; shift ;;
     --leader-only) leader_only_all=1 ;;
+    --workloads) workload_list="$2"; shift ;;
+    --watchers) watchers="$2"; shift ;;
+    --watch-streams) watch_streams="$2"; shift ;;
+    --watch-rate) watch_rate="$2"; shift ;;
+    --leases) leases="$2"; shift ;;
+    --lease-streams) lease_streams="$2"; shift ;;
+    --lease-ttl-s) lease_ttl_s="$2"; shift ;;
     --build-dir) build_dir="$2"; shift ;;
     --aegis-node) aegis_node="$2"; shift ;;
     --data-root) data_root="$2"; shift ;;
@@ -65,6 +97,18 @@ done
 case "$only" in etcd|aegis|both) ;; *) echo "cluster_bench: --only etcd|aegis|both" >&2; exit 2 ;; esac
 [ -n "$aegis_node" ] || aegis_node="$build_dir/actors/aegis-node"
 load="$build_dir/bench/etcd-load"
+fanout="$build_dir/bench/etcd-watch-fanout"
+lease_load="$build_dir/bench/etcd-lease-load"
+# The workload groups of --workloads and the workloads (result keys) each one runs, in order.
+declare -A group_workloads=([put]="seq c16 c64" [range]="r64" [txn]="t16 t64" [watch]="watch"
+  [lease]="lease")
+workloads=()
+for g in ${workload_list//,/ }; do
+  [ -n "${group_workloads[$g]:-}" ] || { echo "cluster_bench: unknown workload $g" >&2; exit 2; }
+  read -ra ws <<<"${group_workloads[$g]}"
+  workloads+=("${ws[@]}")
+done
+[ ${#workloads[@]} -gt 0 ] || { echo "cluster_bench: --workloads is empty" >&2; exit 2; }
 export ETCDCTL_API=3
 
 # ---------------------------------------------------------------- process bookkeeping and cleanup
@@ -236,26 +280,53 @@ INI
 
 # ------------------------------------------------------------------------------------ measuring
 declare -A results  # "system.workload.metric" -> space-separated values, one per run
-workloads=(seq c16 c64)
-declare -A wl_clients=([seq]=1 [c16]=16 [c64]=64)
+declare -A wl_clients=([seq]=1 [c16]=16 [c64]=64 [r64]=64 [t16]=16 [t64]=64)
 
-field() { grep -oE "(^| )$2=[^ ]+" <<<"$1" | head -1 | cut -d= -f2; }
+# The load generator's command line for a workload (into the array `cmd`).
+workload_cmd() {  # WORKLOAD ENDPOINTS LABEL
+  local kv=(--value-bytes "$value_bytes" --key-space "$key_space")
+  case "$1" in
+    seq|c16|c64) cmd=("$load" --op put --clients "${wl_clients[$1]}" "${kv[@]}") ;;
+    r64) cmd=("$load" --op range --preload --clients "${wl_clients[$1]}" "${kv[@]}") ;;
+    t16|t64) cmd=("$load" --op txn --clients "${wl_clients[$1]}" "${kv[@]}") ;;
+    watch) cmd=("$fanout" --watchers "$watchers" --streams "$watch_streams" --rate "$watch_rate"
+      --value-bytes "$value_bytes") ;;
+    lease) cmd=("$lease_load" --leases "$leases" --streams "$lease_streams"
+      --ttl-s "$lease_ttl_s") ;;
+  esac
+  cmd+=(--endpoints "$2" --duration-s "$duration_s" --warmup-s "$warmup_s" --label "$3")
+  if [ "$1" = seq ] || [ $leader_only_all -eq 1 ]; then cmd+=(--leader-only); fi
+}
+
+# Runs a load generator in the background under a time limit, tracked in started_pids so the
+# EXIT trap stops it too; its stdout goes to OUTFILE. Never fails (the RESULT line tells).
+run_tracked() {  # OUTFILE LIMIT_S CMD...
+  local out="$1" limit="$2" pid keep=() p
+  shift 2
+  timeout -k 5 "$limit" "$@" >"$out" 2>>"$work/load.err" &
+  pid=$!
+  started_pids+=("$pid")
+  wait "$pid" || true
+  for p in "${started_pids[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+  started_pids=("${keep[@]}")
+}
 
 run_workload() {  # SYSTEM WORKLOAD ENDPOINTS
-  local sys="$1" wl="$2" eps="$3" flags=() line out
-  if [ "$wl" = seq ] || [ $leader_only_all -eq 1 ]; then flags+=(--leader-only); fi
-  out=$("$load" --endpoints "$eps" --clients "${wl_clients[$wl]}" --duration-s "$duration_s" \
-    --warmup-s "$warmup_s" --value-bytes "$value_bytes" --key-space "$key_space" \
-    --label "$sys.$wl" "${flags[@]}" 2>>"$work/etcd-load.err") || true
+  local sys="$1" wl="$2" line out kv cmd=()
+  workload_cmd "$wl" "$3" "$sys.$wl"
+  # Warm-up + measured time, plus room for preloading keys / granting leases / creating watches.
+  run_tracked "$work/out.txt" "$(awk -v w="$warmup_s" -v d="$duration_s" \
+    'BEGIN {printf "%d", w + d + 180}')" "${cmd[@]}"
+  out=$(cat "$work/out.txt")
   line=$(grep '^RESULT' <<<"$out" || true)
   if [ -z "$line" ]; then
-    echo "cluster_bench: etcd-load gave no RESULT for $sys $wl (see $work/etcd-load.err)" >&2
+    echo "cluster_bench: ${cmd[0]##*/} gave no RESULT for $sys $wl (see $work/load.err)" >&2
     return 1
   fi
   echo "$line" >>"$work/results.txt"
-  printf '  %-5s %-4s %s\n' "$sys" "$wl" "$(grep -v '^RESULT' <<<"$out" | head -1)"
-  local m
-  for m in tput p50_ms p99_ms errors; do results[$sys.$wl.$m]+="$(field "$line" "$m") "; done
+  printf '  %-5s %-5s %s\n' "$sys" "$wl" "$(grep -v '^RESULT' <<<"$out" | head -1)"
+  grep -E '^(WARNING|note):' <<<"$out" | sed 's/^/        /' || true
+  for kv in ${line#RESULT }; do results[$sys.$wl.${kv%%=*}]+="${kv#*=} "; done
 }
 
 bench_system() {  # SYSTEM RUN
@@ -290,14 +361,18 @@ print_machine() {
     "$(fsync_probe_ms "$work") ms after"
   echo "Load: $duration_s s measured after $warmup_s s warm-up per workload, $value_bytes-byte" \
     "values, $key_space keys, $runs run(s) per system, medians shown; fsync on for both."
+  echo "Workloads: ${workloads[*]}; watch: $watchers watchers on $watch_streams streams," \
+    "writer rate $watch_rate/s (0: closed loop); lease: $leases leases (TTL $lease_ttl_s s)," \
+    "$lease_streams keep-alive streams."
   echo "Load average (1/5/15 min) before: $loadavg_before; after: $(cut -d' ' -f1-3 /proc/loadavg)" \
     "(other work on these $(nproc) cores skews both halves)"
 }
 
-row() {  # LABEL WORKLOAD METRIC KIND(tput|lat)
+row() {  # LABEL WORKLOAD METRIC KIND(tput|lat); nothing when neither system ran WORKLOAD
   local e a ratio
   e=$(median "${results[etcd.$2.$3]:-}")
   a=$(median "${results[aegis.$2.$3]:-}")
+  [ -n "$e$a" ] || return 0
   ratio=n/a
   if [ -n "$e" ] && [ -n "$a" ]; then
     if [ "$4" = tput ]; then ratio=$(awk -v x="$a" -v y="$e" 'BEGIN {print (y > 0) ? sprintf("%.2f", x / y) : "n/a"}')
@@ -310,9 +385,37 @@ row() {  # LABEL WORKLOAD METRIC KIND(tput|lat)
   echo "| $1 | ${e:-n/a} | ${a:-n/a} | $ratio |"
 }
 
+# Throughput, p50 and p99 rows of one workload; THING names what the throughput counts.
+rows3() {  # LABEL WORKLOAD THING
+  row "$1: throughput, $3/s" "$2" tput tput
+  row "$1: p50 latency, ms" "$2" p50_ms lat
+  row "$1: p99 latency, ms" "$2" p99_ms lat
+}
+
+# Sum over every run and workload of SYSTEM of one RESULT field.
+total() {  # SYSTEM METRIC
+  local wl all=""
+  for wl in "${workloads[@]}"; do all+="${results[$1.$wl.$2]:-} "; done
+  awk '{for (i = 1; i <= NF; ++i) s += $i} END {print s + 0}' <<<"$all"
+}
+
+warn_totals() {
+  local sys n
+  for sys in etcd aegis; do
+    n=$(total "$sys" errors)
+    [ "$n" -eq 0 ] || echo "WARNING: $sys runs had $n RPC error(s) in total"
+    n=$(median "${results[$sys.watch.cancelled]:-}")
+    [ -z "$n" ] || [ "${n%.*}" -eq 0 ] || echo "WARNING: $sys cancelled watches (median $n per run)"
+    n=$(median "${results[$sys.r64.misses]:-}")
+    [ -z "$n" ] || [ "${n%.*}" -eq 0 ] || echo "WARNING: $sys ranges found no key (median $n per run)"
+    n=$(median "${results[$sys.lease.misses]:-}")
+    [ -z "$n" ] || [ "${n%.*}" -eq 0 ] || echo "WARNING: $sys keep-alives answered TTL <= 0 (median $n)"
+  done
+}
+
 print_table() {
   echo
-  echo "| metric | etcd 3.4 | AEGIS | ratio |"
+  echo "| workload | etcd 3.4 | AEGIS | ratio (> 1: AEGIS better) |"
   echo "|---|---|---|---|"
   row "1 client (leader): p50 latency, ms" seq p50_ms lat
   row "1 client (leader): p99 latency, ms" seq p99_ms lat
@@ -323,18 +426,21 @@ print_table() {
     row "${wl_clients[$wl]} clients: p50 latency, ms" "$wl" p50_ms lat
     row "${wl_clients[$wl]} clients: p99 latency, ms" "$wl" p99_ms lat
   done
-  local sys errs
-  for sys in etcd aegis; do
-    errs=$(echo "${results[$sys.seq.errors]:-} ${results[$sys.c16.errors]:-}" \
-      "${results[$sys.c64.errors]:-}" | awk '{for (i = 1; i <= NF; ++i) s += $i} END {print s + 0}')
-    [ "$errs" -eq 0 ] || echo "WARNING: $sys runs had $errs RPC error(s) in total"
-  done
+  rows3 "range, 64 clients (linearizable)" r64 ops
+  rows3 "txn, 16 clients" t16 ops
+  rows3 "txn, 64 clients" t64 ops
+  row "watch, $watchers watchers: events delivered/s" watch tput tput
+  row "watch, $watchers watchers: writer puts/s" watch puts_per_s tput
+  row "watch, $watchers watchers: delivery delay p50, ms" watch p50_ms lat
+  row "watch, $watchers watchers: delivery delay p99, ms" watch p99_ms lat
+  rows3 "lease, $lease_streams keep-alive streams" lease keep-alives
+  warn_totals
   echo "(ratio: AEGIS/etcd for throughput, etcd/AEGIS for latency; > 1.0 means AEGIS is better)"
 }
 
 # ---------------------------------------------------------------------------------------- main
 build_targets() {
-  local targets=(etcd-load)
+  local targets=(etcd-load etcd-watch-fanout etcd-lease-load)
   [ -f "$build_dir/CMakeCache.txt" ] ||
     flock /tmp/aegis-build.lock cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -G Ninja >/dev/null
   if [ "$only" != etcd ] && cmake --build "$build_dir" --target help 2>/dev/null | grep -q '^aegis-node:'; then
@@ -364,7 +470,9 @@ ensure_tools() {
 }
 
 [ $do_build -eq 0 ] || build_targets
-[ -x "$load" ] || { echo "cluster_bench: $load is missing (build target etcd-load)" >&2; exit 1; }
+for tool in "$load" "$fanout" "$lease_load"; do
+  [ -x "$tool" ] || { echo "cluster_bench: $tool is missing (build target ${tool##*/})" >&2; exit 1; }
+done
 ensure_tools
 systems=()
 [ "$only" = aegis ] || systems+=(etcd)
