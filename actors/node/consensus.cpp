@@ -51,7 +51,13 @@ struct consensus_state {
   std::chrono::steady_clock::time_point origin = std::chrono::steady_clock::now();
   bool persisting = false;                        // a ready is with the log actor
   std::map<raft::index_t, pending_write> writes;  // proposed here, waiting to apply
-  std::map<uint64_t, pending_read> reads;         // by ReadIndex context, awaiting a read point
+  // Linearizable reads share ReadIndex rounds (as etcd batches them): one round is in flight at a
+  // time and the reads that arrive meanwhile wait in read_queue for the next one. A round whose
+  // answer has not come within read_retry_ms (its request or answer lost to a leader change) no
+  // longer holds the queue back.
+  std::map<uint64_t, std::vector<pending_read>> reads;  // by round context, awaiting a read point
+  std::vector<pending_read> read_queue;                 // waiting for the next round
+  uint64_t last_round_ms = 0;                           // when the newest round started
   std::multimap<raft::index_t, pending_read> confirmed_reads;  // by read index, awaiting apply
   uint64_t next_read_ctx = 0;
   std::unique_ptr<forward_tracker> forwarded;  // our clients' writes sent to the leader
@@ -208,17 +214,39 @@ void attach_replies(consensus_state& st, apply_batch& b) {
   }
 }
 
+constexpr uint64_t read_retry_ms = 500;
+
+// Starts a ReadIndex round for the queued reads, unless one is already in flight (and not stale).
+void start_read_round(consensus_state& st) {
+  if (st.read_queue.empty()) return;
+  const uint64_t now = now_ms(st);
+  if (!st.reads.empty() && now < st.last_round_ms + read_retry_ms) return;
+  const uint64_t ctx = st.next_read_ctx++;
+  const raft::result r = st.core->read_index(ctx);
+  if (!r.ok()) {
+    for (auto& read : st.read_queue)
+      read.reply->finish(refusal(r));
+  } else {
+    st.reads[ctx] = std::move(st.read_queue);
+    st.last_round_ms = now;
+  }
+  st.read_queue.clear();
+}
+
 void confirm_reads(consensus_state& st, std::vector<raft::read_state> rss) {
   for (const auto& rs : rss) {
     auto it = st.reads.find(rs.context);
     if (it == st.reads.end()) continue;
-    if (rs.ok)
-      st.confirmed_reads.emplace(rs.index, std::move(it->second));
-    else
-      it->second.reply->finish(
-          call_result::error(call_code::unavailable, "etcdserver: leader changed"));
+    for (auto& read : it->second) {
+      if (rs.ok)
+        st.confirmed_reads.emplace(rs.index, std::move(read));
+      else
+        read.reply->finish(
+            call_result::error(call_code::unavailable, "etcdserver: leader changed"));
+    }
     st.reads.erase(it);
   }
+  start_read_round(st);
 }
 
 // Reads whose read index has been handed to the state machine: it applies those entries before
@@ -282,6 +310,24 @@ void pump(self_pointer self) {
 }
 
 // Fails what waited past its deadline (from the oldest; deadlines grow with arrival order).
+void time_out(const pending_read& r) {
+  r.reply->finish(call_result::error(call_code::unavailable, "etcdserver: request timed out"));
+}
+
+// Fails the reads of every round (and the queue) past their deadline.
+void expire_reads(consensus_state& st, uint64_t now) {
+  auto expired = [now](const pending_read& r) {
+    if (r.deadline_ms > now) return false;
+    time_out(r);
+    return true;
+  };
+  for (auto it = st.reads.begin(); it != st.reads.end();) {
+    std::erase_if(it->second, expired);
+    it = it->second.empty() ? st.reads.erase(it) : std::next(it);
+  }
+  std::erase_if(st.read_queue, expired);
+}
+
 template <class Map>
 size_t expire(Map& pending, uint64_t now) {
   size_t expired = 0;
@@ -304,8 +350,9 @@ void on_tick(self_pointer self) {
   st.core->tick(now);
   note_leader_seen(st);
   st.metrics->proposals_failed->Increment(static_cast<double>(expire(st.writes, now)));
-  expire(st.reads, now);
+  expire_reads(st, now);
   expire(st.confirmed_reads, now);
+  start_read_round(st);
   st.metrics->proposals_failed->Increment(static_cast<double>(st.forwarded->expire(now)));
   pump(self);
   const uint32_t tick_ms = std::clamp<uint32_t>(st.cfg.raft.heartbeat_interval_ms / 5, 1, 10);
@@ -401,10 +448,11 @@ void on_read(self_pointer self, bool serializable, read_query query, reply_ptr r
   }
   const uint64_t now = now_ms(st);
   st.core->tick(now);
-  const uint64_t ctx = st.next_read_ctx++;
-  const raft::result r = st.core->read_index(ctx);
-  if (!r.ok()) return reply->finish(refusal(r));
-  st.reads[ctx] = {std::move(query), std::move(reply), now + st.cfg.request_timeout_ms};
+  if (st.read_queue.size() + st.confirmed_reads.size() >= st.cfg.raft.max_pending_reads)
+    return reply->finish(
+        call_result::error(call_code::resource_exhausted, "etcdserver: too many requests"));
+  st.read_queue.push_back({std::move(query), std::move(reply), now + st.cfg.request_timeout_ms});
+  start_read_round(st);
   pump(self);
 }
 
