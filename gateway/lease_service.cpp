@@ -1,11 +1,13 @@
 // etcdserverpb.Lease. Grants, revokes and keep-alives are log entries (all lease time is leader
 // stamps, DESIGN.md); TimeToLive and Leases are reads. A keep-alive is answered once its renewal
-// has applied, so an answered keep-alive is one every replica knows of.
+// has applied, so an answered keep-alive is one every replica knows of; keep-alives from all
+// streams share LeaseRenew entries (renew_batcher.hpp).
 #include <memory>
 #include <mutex>
 #include <random>
 
 #include "gateway/bidi_stream.hpp"
+#include "gateway/renew_batcher.hpp"
 #include "gateway/reply.hpp"
 #include "gateway/services.hpp"
 #include "protocol/etcd/rpc.grpc.pb.h"
@@ -33,8 +35,8 @@ int64_t pick_lease_id() {
 class keepalive_stream final : public bidi_stream<etcdserverpb::LeaseKeepAliveRequest,
                                                   etcdserverpb::LeaseKeepAliveResponse> {
  public:
-  explicit keepalive_stream(node::consensus_actor consensus)
-      : bidi_stream(keepalive_queue_bytes), consensus_(std::move(consensus)) {
+  explicit keepalive_stream(std::shared_ptr<renew_batcher> renewals)
+      : bidi_stream(keepalive_queue_bytes), renewals_(std::move(renewals)) {
     start();
   }
 
@@ -47,8 +49,6 @@ class keepalive_stream final : public bidi_stream<etcdserverpb::LeaseKeepAliveRe
   };
 
   void on_request(etcdserverpb::LeaseKeepAliveRequest& req) override {
-    aegis::smpb::Command cmd;
-    cmd.mutable_lease_renew()->add_ids(req.id());
     auto box = out();
     auto pend = pending_;
     const int64_t id = req.id();
@@ -56,17 +56,15 @@ class keepalive_stream final : public bidi_stream<etcdserverpb::LeaseKeepAliveRe
       std::lock_guard<std::mutex> lock(pend->mu);
       ++pend->unanswered;
     }
-    auto reply = std::make_shared<node::reply_slot>([box, pend, id](node::call_result r) {
-      aegis::smpb::LeaseRenewResponse renewed;
+    renewals_->renew(id, [box, pend, id](const node::call_result& r, int64_t ttl_s,
+                                         const etcdserverpb::ResponseHeader& header) {
       if (r.code != node::call_code::ok) {
         box->finish(grpc::Status(static_cast<grpc::StatusCode>(r.code), r.message));
         return;
       }
       etcdserverpb::LeaseKeepAliveResponse resp;
-      if (renewed.ParseFromString(r.response) && renewed.ttls_size() == 1) {
-        *resp.mutable_header() = renewed.header();
-        resp.set_ttl(renewed.ttls(0));
-      }
+      *resp.mutable_header() = header;
+      resp.set_ttl(ttl_s);
       resp.set_id(id);
       box->send(resp, false);  // over the bound: the client is not reading; it will retry
       bool last = false;
@@ -76,8 +74,6 @@ class keepalive_stream final : public bidi_stream<etcdserverpb::LeaseKeepAliveRe
       }
       if (last) box->finish(grpc::Status::OK);
     });
-    caf::anon_send(consensus_, node::propose_atom::value, cmd.SerializeAsString(),
-                   std::move(reply));
   }
 
   void on_reads_done() override {
@@ -90,13 +86,14 @@ class keepalive_stream final : public bidi_stream<etcdserverpb::LeaseKeepAliveRe
     if (now) out()->finish(grpc::Status::OK);
   }
 
-  node::consensus_actor consensus_;
+  std::shared_ptr<renew_batcher> renewals_;
   std::shared_ptr<pending> pending_ = std::make_shared<pending>();
 };
 
 class lease_service final : public etcdserverpb::Lease::CallbackService {
  public:
-  explicit lease_service(node::consensus_actor consensus) : consensus_(std::move(consensus)) {}
+  explicit lease_service(node::consensus_actor consensus)
+      : consensus_(consensus), renewals_(std::make_shared<renew_batcher>(std::move(consensus))) {}
 
   grpc::ServerUnaryReactor* LeaseGrant(grpc::CallbackServerContext* ctx,
                                        const etcdserverpb::LeaseGrantRequest* req,
@@ -120,7 +117,7 @@ class lease_service final : public etcdserverpb::Lease::CallbackService {
   grpc::ServerBidiReactor<etcdserverpb::LeaseKeepAliveRequest,
                           etcdserverpb::LeaseKeepAliveResponse>*
   LeaseKeepAlive(grpc::CallbackServerContext*) override {
-    return new keepalive_stream(consensus_);
+    return new keepalive_stream(renewals_);
   }
 
   grpc::ServerUnaryReactor* LeaseTimeToLive(grpc::CallbackServerContext* ctx,
@@ -137,6 +134,7 @@ class lease_service final : public etcdserverpb::Lease::CallbackService {
 
  private:
   node::consensus_actor consensus_;
+  std::shared_ptr<renew_batcher> renewals_;
 };
 
 }  // namespace
