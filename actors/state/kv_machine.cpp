@@ -407,7 +407,9 @@ call_result kv_machine::read_txn(const etcdserverpb::TxnRequest& txn, uint64_t t
 // ---- Compact, hashes -------------------------------------------------------------------------
 
 call_result kv_machine::apply_compact(const etcdserverpb::CompactionRequest& c, uint64_t term) {
-  if (c.revision() <= kv_.compact_revision()) return compacted();
+  // etcd's compactMainRev starts at -1: on a store never compacted, compacting to 0 is a no-op.
+  const int64_t compacted_to = kv_.compact_revision() == 0 ? -1 : kv_.compact_revision();
+  if (c.revision() <= compacted_to) return compacted();
   if (c.revision() > kv_.revision()) return future_revision();
   kv_.compact(c.revision());
   etcdserverpb::CompactionResponse resp;
@@ -421,7 +423,7 @@ call_result kv_machine::hash_kv(int64_t rev, uint64_t term) const {
   etcdserverpb::HashKVResponse resp;
   fill_header(*resp.mutable_header(), term);
   resp.set_hash(kv_.hash_kv(rev));
-  resp.set_compact_revision(kv_.compact_revision());
+  resp.set_compact_revision(kv_.compact_revision() == 0 ? -1 : kv_.compact_revision());  // etcd
   return ok_response(resp);
 }
 
