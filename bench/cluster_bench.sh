@@ -253,6 +253,8 @@ own_aegis_up() {  # DIR BASE_PORT — peers BASE+i, clients BASE+10+i, metrics B
   for i in 1 2 3; do peers+="${peers:+,}\"$i=127.0.0.1:$((base + i))\""; done
   aegis_endpoints=""
   aegis_pids=()
+  # Snapshot cadence as etcd's (its --snapshot-count defaults to 100,000 entries, catch-up 5,000),
+  # so neither side snapshots more often than the other.
   for i in 1 2 3; do
     cat >"$dir/node$i.ini" <<INI
 [node]
@@ -266,7 +268,7 @@ fault_injection=false
 heartbeat_interval_ms=100ms
 election_timeout_ms_min=1000ms
 election_timeout_ms_max=2000ms
-snapshot_threshold_entries=10000
+snapshot_threshold_entries=100000
 snapshot_catchup_entries=5000
 INI
     # COMMON.md writes --node.bootstrap=true, but the node's parser takes the bare flag.

@@ -229,7 +229,7 @@ write_marker() {
 # The [raft] section: defaults for a local cluster, then the --raft.KEY=VALUE overrides.
 raft_lines() {
   local defaults=(heartbeat_interval_ms=100ms election_timeout_ms_min=1000ms
-    election_timeout_ms_max=2000ms snapshot_threshold_entries=10000
+    election_timeout_ms_max=2000ms snapshot_threshold_entries=100000
     snapshot_catchup_entries=5000)
   local line o
   for line in "${defaults[@]}"; do
