@@ -29,14 +29,14 @@ class outbox {
 
   // Queues a response. False (nothing queued) when the stream is finishing or, unless `force`,
   // when more than max_queued_bytes are waiting.
-  bool send(const Response& r, bool force) {
+  bool send(Response r, bool force) {
     const Response* start = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (finishing_) return false;
       if (!force && queued_bytes_ > max_queued_bytes_) return false;
       queued_bytes_ += r.ByteSizeLong();
-      queue_.push_back(r);
+      queue_.push_back(std::move(r));
       start = next_locked();
     }
     if (start) write_(start);

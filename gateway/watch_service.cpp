@@ -20,8 +20,8 @@ using watch_outbox = outbox<etcdserverpb::WatchResponse>;
 class outbox_sink final : public state::watch_sink {
  public:
   explicit outbox_sink(std::shared_ptr<watch_outbox> box) : box_(std::move(box)) {}
-  bool offer(const etcdserverpb::WatchResponse& resp, bool force) override {
-    return box_->send(resp, force);
+  bool offer(etcdserverpb::WatchResponse resp, bool force) override {
+    return box_->send(std::move(resp), force);
   }
 
  private:

@@ -135,13 +135,13 @@ class event_sink final : public state::watch_sink {
         backlog_(std::move(backlog)),
         max_backlog_(max_backlog) {}
 
-  bool offer(const etcdserverpb::WatchResponse& resp, bool force) override {
+  bool offer(etcdserverpb::WatchResponse resp, bool force) override {
     if (!resp.canceled() && resp.events_size() == 0) return true;
     if (backlog_) {
       if (!force && backlog_->load() >= max_backlog_) return false;  // the hub cancels the watch
       backlog_->fetch_add(1);
     }
-    caf::anon_send(mgr_, watch_atom::value, lock_event{call_, stream_, resp});
+    caf::anon_send(mgr_, watch_atom::value, lock_event{call_, stream_, std::move(resp)});
     return true;
   }
 

@@ -17,7 +17,7 @@ void watch_hub::create(uint64_t stream, const etcdserverpb::WatchCreateRequest& 
     r.set_created(true);
     r.set_canceled(true);
     r.set_cancel_reason("mvcc: duplicate watch ID provided on the WatchStream");
-    sink->offer(r, true);
+    sink->offer(std::move(r), true);
     return;
   }
   if (id == 0) {
@@ -39,14 +39,14 @@ void watch_hub::create(uint64_t stream, const etcdserverpb::WatchCreateRequest& 
   w.sink = sink;
   auto created = response(id);
   created.set_created(true);
-  sink->offer(created, true);
+  sink->offer(std::move(created), true);
   if (req.start_revision() > 0 && req.start_revision() < kv_.compact_revision()) {
     // etcd's answer for history that is gone: the watch is cancelled with the compacted revision.
     auto gone = response(id);
     gone.set_canceled(true);
     gone.set_compact_revision(kv_.compact_revision());
     gone.set_cancel_reason("etcdserver: mvcc: required revision has been compacted");
-    sink->offer(gone, true);
+    sink->offer(std::move(gone), true);
     return;
   }
   const watch_key key{stream, id};
@@ -106,7 +106,7 @@ bool watch_hub::deliver(const watch_key& key, watch& w,
   w.next_revision = last + 1;
   if (out.events_size() == 0) return true;
   w.sent_since_progress = true;
-  if (w.sink->offer(out, false)) return true;
+  if (w.sink->offer(std::move(out), false)) return true;
   w.next_revision = first;  // nothing from here on reached the client
   cancel_slow(key, w);
   return false;
@@ -119,7 +119,7 @@ void watch_hub::cancel_slow(const watch_key& key, watch& w) {
       "aegis: watcher too slow: its stream fell too far behind; watch again from "
       "revision " +
       std::to_string(w.next_revision));
-  w.sink->offer(r, true);
+  w.sink->offer(std::move(r), true);
   watches_.erase(key);
 }
 
@@ -128,7 +128,7 @@ void watch_hub::cancel(uint64_t stream, int64_t watch_id) {
   if (it == watches_.end()) return;
   auto r = response(watch_id);
   r.set_canceled(true);
-  it->second.sink->offer(r, true);
+  it->second.sink->offer(std::move(r), true);
   watches_.erase(it);
 }
 

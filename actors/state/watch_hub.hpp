@@ -24,7 +24,7 @@ class watch_sink {
   virtual ~watch_sink() = default;
   // Queues a response; false when the stream is over its limit (or closed). `force` queues a
   // control response (created, canceled) even over the limit.
-  virtual bool offer(const etcdserverpb::WatchResponse& resp, bool force) = 0;
+  virtual bool offer(etcdserverpb::WatchResponse resp, bool force) = 0;
 };
 using watch_sink_ptr = std::shared_ptr<watch_sink>;
 

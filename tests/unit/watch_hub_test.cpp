@@ -30,7 +30,7 @@ struct temp_dir {
 struct recording_sink final : state::watch_sink {
   std::vector<etcdserverpb::WatchResponse> got;
   size_t capacity = SIZE_MAX;
-  bool offer(const etcdserverpb::WatchResponse& r, bool force) override {
+  bool offer(etcdserverpb::WatchResponse r, bool force) override {
     if (!force && got.size() >= capacity) return false;
     got.push_back(r);
     return true;
