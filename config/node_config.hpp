@@ -29,8 +29,8 @@ struct peer_entry {
 std::optional<peer_entry> parse_peer(const std::string& text);
 
 struct node_config {
-  uint64_t node_id = 0;                // this node's Raft id: > 0 and listed in `peers`
-  std::vector<peer_entry> peers;       // every initial voter, this node included, ids unique
+  uint64_t node_id = 0;           // this node's Raft id: > 0 and listed in `peers`
+  std::vector<peer_entry> peers;  // every initial voter, this node included, ids unique
   // Client (gRPC) address of members, for Cluster.MemberList; ids must be in `peers`. Optional:
   // a member not listed shows no client URL (this node always shows its own client_listen).
   std::vector<peer_entry> clients;

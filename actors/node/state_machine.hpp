@@ -17,7 +17,7 @@ struct state_machine_params {
   uint64_t cluster_id = 0;
   uint64_t member_id = 0;
   uint64_t snapshot_threshold_entries = 10000;
-  uint64_t last_snapshot_index = 0;       // index of the newest snapshot consensus already holds
+  uint64_t last_snapshot_index = 0;  // index of the newest snapshot consensus already holds
   int64_t min_lease_ttl_s = 1;
   uint32_t watch_progress_notify_ms = 600000;
   std::string members;                    // a serialized MemberListResponse (header unset)
