@@ -60,6 +60,13 @@ std::shared_ptr<node_metrics> make_metrics(uint64_t node_id, const std::string& 
   m->snapshots_taken = counter(r, "aegis_snapshots_taken_total", "state-machine snapshots", l);
   m->snapshots_installed = counter(r, "aegis_snapshots_installed_total",
                                    "snapshots received from a leader and restored", l);
+  m->mvcc_revision = gauge(r, "aegis_mvcc_revision", "store revision applied here", l);
+  m->db_size_bytes = gauge(r, "aegis_mvcc_db_size_bytes", "state store size on disk", l);
+  m->leases_active = gauge(r, "aegis_lease_active", "leases alive in the applied state", l);
+  m->leases_granted = counter(r, "aegis_lease_granted_total", "leases granted (applied here)", l);
+  m->leases_expired =
+      counter(r, "aegis_lease_expired_total", "leases revoked by expiry (applied here)", l);
+  m->watchers = gauge(r, "aegis_watchers", "client watches open on this node", l);
   if (listen.empty()) return m;
   try {
     m->exposer = std::make_unique<prometheus::Exposer>(listen);

@@ -30,6 +30,12 @@ struct node_metrics {
   prometheus::Histogram* fsync_seconds = nullptr;
   prometheus::Counter* snapshots_taken = nullptr;
   prometheus::Counter* snapshots_installed = nullptr;
+  prometheus::Gauge* mvcc_revision = nullptr;
+  prometheus::Gauge* db_size_bytes = nullptr;
+  prometheus::Gauge* leases_active = nullptr;
+  prometheus::Counter* leases_granted = nullptr;
+  prometheus::Counter* leases_expired = nullptr;
+  prometheus::Gauge* watchers = nullptr;
 
   std::shared_ptr<prometheus::Registry> registry;
   std::unique_ptr<prometheus::Exposer> exposer;  // null when not serving

@@ -30,6 +30,7 @@ struct sm_state {
   uint32_t watch_progress_notify_ms = 0;
   std::string members;                         // MemberListResponse without header
   uint64_t term = 0;                           // newest term seen, for headers
+  state::apply_stats reported;                 // the machine's counts already in the metrics
   std::multimap<uint64_t, queued_read> reads;  // by read index; bounded by consensus
 };
 
@@ -88,6 +89,21 @@ void serve_ready_reads(sm_state& st) {
   }
 }
 
+void update_metrics(sm_state& st) {
+  node_metrics& m = *st.metrics;
+  const state::kv_machine& k = *st.machine;
+  m.applied_index->Set(static_cast<double>(k.applied_index()));
+  m.mvcc_revision->Set(static_cast<double>(k.revision()));
+  m.db_size_bytes->Set(static_cast<double>(k.db_size_bytes()));
+  m.leases_active->Set(static_cast<double>(k.leases().all().size()));
+  m.watchers->Set(static_cast<double>(st.watches->watch_count()));
+  m.leases_granted->Increment(
+      static_cast<double>(k.stats().leases_granted - st.reported.leases_granted));
+  m.leases_expired->Increment(
+      static_cast<double>(k.stats().leases_expired - st.reported.leases_expired));
+  st.reported = k.stats();
+}
+
 // What the rest of the node hears of an applied batch: watchers get its revisions, the lease
 // timer its lease changes.
 void publish(sm_state& st) {
@@ -133,7 +149,7 @@ void apply_committed(sm_pointer self, const apply_batch& b) {
   if (last != 0) st.machine->commit_batch(last);
   publish(st);
   serve_ready_reads(st);
-  st.metrics->applied_index->Set(static_cast<double>(st.machine->applied_index()));
+  update_metrics(st);
   maybe_snapshot(self);
 }
 
@@ -208,7 +224,10 @@ state_machine_actor::behavior_type sm_behavior(sm_pointer self,
       [=](status_atom, const raft_status& rs, const reply_ptr& reply) {
         status(self->state, rs, reply);
       },
-      [=](watch_atom, const watch_command& c) { on_watch(self->state, c); },
+      [=](watch_atom, const watch_command& c) {
+        on_watch(self->state, c);
+        self->state.metrics->watchers->Set(static_cast<double>(self->state.watches->watch_count()));
+      },
       [=](tick_atom) {
         self->state.watches->notify_progress();
         self->delayed_send(self, std::chrono::milliseconds(self->state.watch_progress_notify_ms),

@@ -446,6 +446,7 @@ call_result kv_machine::apply_lease_grant(const etcdserverpb::LeaseGrantRequest&
     return call_result::error(call_code::failed_precondition, "etcdserver: lease already exists");
   const int64_t ttl = std::max(g.ttl(), min_lease_ttl_s_);
   leases_.grant(g.id(), ttl, g.ttl(), stamp_ms_ + static_cast<uint64_t>(ttl) * 1000);
+  ++stats_.leases_granted;
   etcdserverpb::LeaseGrantResponse resp;
   fill_header(*resp.mutable_header(), term);
   resp.set_id(g.id());
@@ -486,7 +487,10 @@ call_result kv_machine::apply_lease_renew(const aegis::smpb::LeaseRenew& r, uint
 call_result kv_machine::apply_lease_expire(const aegis::smpb::LeaseExpire& x, uint64_t) {
   for (int64_t id : x.ids()) {
     const lease* l = leases_.find(id);
-    if (l && l->expiry_ms <= stamp_ms_) revoke(id);
+    if (l && l->expiry_ms <= stamp_ms_) {
+      revoke(id);
+      ++stats_.leases_expired;
+    }
   }
   return {};
 }

@@ -37,6 +37,12 @@ namespace aegis::state {
 // etcd's largest lease TTL (seconds).
 constexpr int64_t max_lease_ttl_s = 9'000'000'000;
 
+// Counts of what this machine applied since it was constructed (telemetry).
+struct apply_stats {
+  uint64_t leases_granted = 0;
+  uint64_t leases_expired = 0;  // revoked by LeaseExpire (not by LeaseRevoke)
+};
+
 class kv_machine {
  public:
   // min_lease_ttl_s: shorter grants are raised to it (derived from the election timeout: a lease
@@ -73,6 +79,7 @@ class kv_machine {
 
   const mvcc& store_view() const { return kv_; }
   const lease_table& leases() const { return leases_; }
+  const apply_stats& stats() const { return stats_; }
   int64_t revision() const { return kv_.revision(); }
   uint64_t applied_index() const { return store_.applied_index(); }
   uint64_t db_size_bytes() const { return store_.size_bytes(); }
@@ -119,6 +126,7 @@ class kv_machine {
   int64_t min_lease_ttl_s_;
   uint64_t stamp_ms_ = 0;  // the stamp of the entry being applied
   std::vector<aegis::smpb::RevisionEvents> events_;
+  apply_stats stats_;
 };
 
 }  // namespace aegis::state

@@ -127,4 +127,13 @@ BOOST_AUTO_TEST_CASE(expiry_is_replicated_and_survives_a_leader_change_for_kept_
     seen << " node" << node << "=" << h.first << "@" << h.second;
   BOOST_CHECK_MESSAGE(agreed, "replica hashes differ:" << seen.str());
   BOOST_TEST_MESSAGE("replica hashes:" << seen.str());
+
+  // The telemetry says the same: no lease is left, and a node that applied every expiry since
+  // it started (one never restarted) counted each of them.
+  const int witness = first == 1 ? 2 : 1;
+  BOOST_CHECK_EQUAL(c.metric(witness, "aegis_lease_active").value_or(-1), 0);
+  BOOST_CHECK_EQUAL(c.metric(witness, "aegis_lease_granted_total").value_or(-1),
+                    2 * leases_per_group);
+  BOOST_CHECK_EQUAL(c.metric(witness, "aegis_lease_expired_total").value_or(-1),
+                    2 * leases_per_group);
 }
