@@ -67,6 +67,7 @@ struct consensus_state {
   raft::role last_role = raft::role::follower;
   raft::node_id last_leader = raft::no_node;
   uint64_t last_leader_seen_ms = 0;  // when another node was last known to lead (now_ms clock)
+  std::map<raft::node_id, prometheus::Gauge*> match_lag;  // per peer, created on first use
 };
 
 using self_pointer = consensus_actor::stateful_pointer<consensus_state>;
@@ -110,6 +111,13 @@ void update_metrics(consensus_state& st) {
   m.has_leader->Set(c.leader() != raft::no_node ? 1 : 0);
   m.commit_index->Set(static_cast<double>(c.commit()));
   m.proposals_pending->Set(static_cast<double>(st.writes.size() + st.forwarded->pending()));
+  const bool leads = c.current_role() == raft::role::leader;
+  for (const auto& [peer, pr] : c.peers()) {
+    auto& gauge = st.match_lag[peer];
+    if (!gauge) gauge = m.follower_match_lag(peer);
+    const raft::index_t last = c.log().last_index();
+    gauge->Set(leads && last > pr.match ? static_cast<double>(last - pr.match) : 0.0);
+  }
 }
 
 // A new leader's stamps must not go below any entry in its log, committed or not, applied in this

@@ -34,6 +34,10 @@ prometheus::Histogram::BucketBoundaries seconds_buckets() {
 
 node_metrics::~node_metrics() = default;
 
+prometheus::Gauge* node_metrics::follower_match_lag(uint64_t peer) {
+  return &match_lag_family->Add({{"node", node_label}, {"peer", std::to_string(peer)}});
+}
+
 std::shared_ptr<node_metrics> make_metrics(uint64_t node_id, const std::string& listen,
                                            std::string& error) {
   auto m = std::make_shared<node_metrics>();
@@ -67,6 +71,11 @@ std::shared_ptr<node_metrics> make_metrics(uint64_t node_id, const std::string& 
   m->leases_expired =
       counter(r, "aegis_lease_expired_total", "leases revoked by expiry (applied here)", l);
   m->watchers = gauge(r, "aegis_watchers", "client watches open on this node", l);
+  m->node_label = std::to_string(node_id);
+  m->match_lag_family = &prometheus::BuildGauge()
+                             .Name("aegis_raft_follower_match_lag")
+                             .Help("on the leader: entries a peer's log is behind the leader's")
+                             .Register(r);
   if (listen.empty()) return m;
   try {
     m->exposer = std::make_unique<prometheus::Exposer>(listen);

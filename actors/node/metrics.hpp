@@ -11,6 +11,8 @@ namespace prometheus {
 class Counter;
 class Exposer;
 class Gauge;
+template <typename T>
+class Family;
 class Histogram;
 class Registry;
 }  // namespace prometheus
@@ -36,6 +38,11 @@ struct node_metrics {
   prometheus::Counter* leases_granted = nullptr;
   prometheus::Counter* leases_expired = nullptr;
   prometheus::Gauge* watchers = nullptr;
+  // Per peer, on the leader: entries the peer's log is behind the leader's (0 elsewhere).
+  prometheus::Gauge* follower_match_lag(uint64_t peer);
+
+  prometheus::Family<prometheus::Gauge>* match_lag_family = nullptr;
+  std::string node_label;
 
   std::shared_ptr<prometheus::Registry> registry;
   std::unique_ptr<prometheus::Exposer> exposer;  // null when not serving
