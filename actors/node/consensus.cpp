@@ -121,8 +121,8 @@ void update_metrics(consensus_state& st) {
 }
 
 // A new leader's stamps must not go below any entry in its log, committed or not, applied in this
-// run or before a restart. (Entries folded into a snapshot are not seen here: the state machine
-// will keep the last stamp with its applied index once it reads stamps, issue 4.)
+// run or before a restart. (Entries folded into a snapshot are not seen here; the state machine
+// keeps the newest stamp it applied with its state and never lets time go back, see kv_machine.)
 void raise_stamp_to_log(consensus_state& st) {
   const raft::raft_log& log = st.core->log();
   for (raft::index_t i = log.offset().index + 1; i <= log.last_index(); ++i) {

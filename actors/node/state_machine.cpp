@@ -3,6 +3,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 
+#include <chrono>
 #include <map>
 
 #include "actors/state/kv_machine.hpp"
@@ -28,10 +29,11 @@ struct sm_state {
   uint64_t snapshot_threshold_entries = 0;
   uint64_t last_snapshot_index = 0;
   uint32_t watch_progress_notify_ms = 0;
-  std::string members;                         // MemberListResponse without header
-  uint64_t term = 0;                           // newest term seen, for headers
-  state::apply_stats reported;                 // the machine's counts already in the metrics
-  std::multimap<uint64_t, queued_read> reads;  // by read index; bounded by consensus
+  std::string members;          // MemberListResponse without header
+  uint64_t term = 0;            // newest term seen, for headers
+  state::apply_stats reported;  // the machine's counts already in the metrics
+  std::chrono::steady_clock::time_point db_size_read;  // when the db size metric was last read
+  std::multimap<uint64_t, queued_read> reads;          // by read index; bounded by consensus
 };
 
 using sm_pointer = state_machine_actor::stateful_pointer<sm_state>;
@@ -94,7 +96,12 @@ void update_metrics(sm_state& st) {
   const state::kv_machine& k = *st.machine;
   m.applied_index->Set(static_cast<double>(k.applied_index()));
   m.mvcc_revision->Set(static_cast<double>(k.revision()));
-  m.db_size_bytes->Set(static_cast<double>(k.db_size_bytes()));
+  // RocksDB's size properties walk its file list: read them at most once a second, not per batch.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - st.db_size_read >= std::chrono::seconds(1)) {
+    st.db_size_read = now;
+    m.db_size_bytes->Set(static_cast<double>(k.db_size_bytes()));
+  }
   m.leases_active->Set(static_cast<double>(k.leases().all().size()));
   m.watchers->Set(static_cast<double>(st.watches->watch_count()));
   m.leases_granted->Increment(

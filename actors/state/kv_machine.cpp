@@ -33,10 +33,6 @@ call_result future_revision() {
                             "etcdserver: mvcc: required revision is a future revision");
 }
 
-key_range range_of(const std::string& key, const std::string& range_end) {
-  return key_range{key, range_end};
-}
-
 }  // namespace
 
 // Which branch each transaction (and each nested one, in pre-order) takes. As etcd does, every
@@ -148,7 +144,7 @@ void kv_machine::remove_key(const std::string& key) {
 void kv_machine::do_delete(const etcdserverpb::DeleteRangeRequest& del,
                            etcdserverpb::DeleteRangeResponse& resp) {
   std::vector<mvccpb::KeyValue> gone;
-  kv_.for_each(range_of(del.key(), del.range_end()), 0, [&](const mvccpb::KeyValue& kv) {
+  kv_.for_each(key_range{del.key(), del.range_end()}, 0, [&](const mvccpb::KeyValue& kv) {
     gone.push_back(kv);
     return true;
   });
@@ -218,7 +214,7 @@ void kv_machine::range_into(const etcdserverpb::RangeRequest& r,
                             etcdserverpb::RangeResponse& resp) const {
   std::vector<mvccpb::KeyValue> kvs;
   int64_t count = 0;
-  kv_.for_each(range_of(r.key(), r.range_end()), r.revision(), [&](const mvccpb::KeyValue& kv) {
+  kv_.for_each(key_range{r.key(), r.range_end()}, r.revision(), [&](const mvccpb::KeyValue& kv) {
     if (!passes_filters(r, kv)) return true;
     ++count;
     if (!r.count_only()) kvs.push_back(kv);
@@ -288,7 +284,7 @@ bool compare_kv(const etcdserverpb::Compare& c, const mvccpb::KeyValue& kv) {
 bool kv_machine::compares_hold(const etcdserverpb::TxnRequest& txn) const {
   for (const auto& c : txn.compare()) {
     std::vector<mvccpb::KeyValue> kvs;
-    kv_.for_each(range_of(c.key(), c.range_end()), 0, [&](const mvccpb::KeyValue& kv) {
+    kv_.for_each(key_range{c.key(), c.range_end()}, 0, [&](const mvccpb::KeyValue& kv) {
       kvs.push_back(kv);
       return true;
     });

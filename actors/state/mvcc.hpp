@@ -80,9 +80,6 @@ class mvcc {
   void snapshot_into(aegis::smpb::Snapshot& snap) const;
   void restore(const aegis::smpb::Snapshot& snap);
 
-  persistence::kv_store& store() { return store_; }
-  const persistence::kv_store& store() const { return store_; }
-
  private:
   void record_history(const mvccpb::KeyValue& kv, bool deleted);
   void for_each_at(const key_range& r, int64_t rev, const kv_fn& fn) const;

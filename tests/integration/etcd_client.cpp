@@ -3,8 +3,6 @@
 
 namespace aegis::it {
 
-namespace {
-
 // gRPC deadlines are system_clock time points; tests think in steady_clock.
 void set_deadline(grpc::ClientContext& ctx, steady::time_point deadline) {
   // Wait for a connection until the deadline instead of failing at once while the channel is in
@@ -26,13 +24,12 @@ std::shared_ptr<grpc::Channel> loopback_channel(const std::string& host_port) {
   return grpc::CreateCustomChannel(host_port, grpc::InsecureChannelCredentials(), args);
 }
 
-}  // namespace
-
 etcd_client::etcd_client(const std::string& host_port)
     : channel_(loopback_channel(host_port)),
       kv_(etcdserverpb::KV::NewStub(channel_)),
       maintenance_(etcdserverpb::Maintenance::NewStub(channel_)),
-      lease_(etcdserverpb::Lease::NewStub(channel_)) {}
+      lease_(etcdserverpb::Lease::NewStub(channel_)),
+      admin_(aegis::adminpb::Admin::NewStub(channel_)) {}
 
 grpc::Status etcd_client::put(const std::string& key, const std::string& value,
                               steady::time_point deadline) {
@@ -108,6 +105,25 @@ grpc::Status etcd_client::cas(const std::string& key, const std::string& expecte
   auto st = kv_->Txn(&ctx, req, &resp);
   swapped = st.ok() && resp.succeeded();
   return st;
+}
+
+grpc::Status etcd_client::set_link_faults(uint64_t peer, bool partitioned, uint32_t drop_percent,
+                                          steady::time_point deadline) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx, deadline);
+  aegis::adminpb::LinkFaults req;
+  req.set_peer(peer);
+  req.set_partitioned(partitioned);
+  req.set_drop_percent(drop_percent);
+  aegis::adminpb::FaultsReply resp;
+  return admin_->SetLinkFaults(&ctx, req, &resp);
+}
+
+grpc::Status etcd_client::clear_faults(steady::time_point deadline) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx, deadline);
+  aegis::adminpb::FaultsReply resp;
+  return admin_->ClearFaults(&ctx, aegis::adminpb::ClearFaultsRequest{}, &resp);
 }
 
 std::optional<std::pair<uint32_t, int64_t>> etcd_client::hash(steady::time_point deadline) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "protocol/admin.grpc.pb.h"
 #include "protocol/etcd/rpc.grpc.pb.h"
 
 namespace aegis::it {
@@ -30,6 +31,13 @@ struct read_result {
   grpc::Status status;
   std::optional<std::string> value;  // nullopt: key absent (or the call failed)
 };
+
+// A channel to a node on 127.0.0.1 that never goes through a proxy and reconnects quickly (nodes
+// are killed and restarted within seconds), for any service on the node's client port.
+std::shared_ptr<grpc::Channel> loopback_channel(const std::string& host_port);
+// A call deadline in test time; the call waits for a connection until then (a node that is
+// starting or restarting) instead of failing at once.
+void set_deadline(grpc::ClientContext& ctx, steady::time_point deadline);
 
 class etcd_client {
  public:
@@ -51,6 +59,10 @@ class etcd_client {
   // Txn: if key's value == expected then put value. `swapped` says whether the compare held.
   grpc::Status cas(const std::string& key, const std::string& expected, const std::string& value,
                    bool& swapped, steady::time_point deadline);
+  // The AEGIS admin service's fault hooks (refused unless the node runs with fault injection).
+  grpc::Status set_link_faults(uint64_t peer, bool partitioned, uint32_t drop_percent,
+                               steady::time_point deadline);
+  grpc::Status clear_faults(steady::time_point deadline);
   // Maintenance.Hash of this member's applied state, with the revision it was taken at.
   std::optional<std::pair<uint32_t, int64_t>> hash(steady::time_point deadline);
 
@@ -59,6 +71,7 @@ class etcd_client {
   std::unique_ptr<etcdserverpb::KV::Stub> kv_;
   std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance_;
   std::unique_ptr<etcdserverpb::Lease::Stub> lease_;
+  std::unique_ptr<aegis::adminpb::Admin::Stub> admin_;
 };
 
 }  // namespace aegis::it

@@ -6,37 +6,19 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "protocol/admin.grpc.pb.h"
 #include "tests/integration/cluster_harness.hpp"
 
 using namespace aegis::it;
-namespace adminpb = aegis::adminpb;
 
 namespace {
 
-std::unique_ptr<adminpb::Admin::Stub> admin(cluster& c, int node) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
-  return adminpb::Admin::NewStub(
-      grpc::CreateCustomChannel(c.client_address(node), grpc::InsecureChannelCredentials(), args));
-}
-
 grpc::Status set_link(cluster& c, int node, int peer, bool partitioned, uint32_t drop = 0) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + 5s);
-  adminpb::LinkFaults req;
-  req.set_peer(static_cast<uint64_t>(peer));
-  req.set_partitioned(partitioned);
-  req.set_drop_percent(drop);
-  adminpb::FaultsReply resp;
-  return admin(c, node)->SetLinkFaults(&ctx, req, &resp);
+  return c.client(node)->set_link_faults(static_cast<uint64_t>(peer), partitioned, drop,
+                                         steady::now() + 5s);
 }
 
 grpc::Status clear(cluster& c, int node) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + 5s);
-  adminpb::FaultsReply resp;
-  return admin(c, node)->ClearFaults(&ctx, adminpb::ClearFaultsRequest{}, &resp);
+  return c.client(node)->clear_faults(steady::now() + 5s);
 }
 
 // The leader named by every node in `nodes`, if they agree on one.

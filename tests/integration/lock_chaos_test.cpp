@@ -15,7 +15,6 @@
 #include <mutex>
 #include <thread>
 
-#include "protocol/admin.grpc.pb.h"
 #include "protocol/etcd/v3lock.grpc.pb.h"
 #include "tests/integration/cluster_harness.hpp"
 
@@ -32,19 +31,6 @@ struct hold {
   steady::time_point from;                  // the Lock answer arrived
   std::optional<steady::time_point> until;  // a still-alive keep-alive was sent (proven hold)
 };
-
-std::shared_ptr<grpc::Channel> channel(cluster& c, int node) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
-  return grpc::CreateCustomChannel(c.client_address(node), grpc::InsecureChannelCredentials(),
-                                   args);
-}
-
-void deadline(grpc::ClientContext& ctx, std::chrono::milliseconds in) {
-  ctx.set_deadline(std::chrono::system_clock::now() + in);
-}
 
 // One contender: lease, Lock, hold a little while proving the lease alive, Unlock; again.
 class contender {
@@ -64,9 +50,9 @@ class contender {
   void once(int node) {
     auto lease = c_.client(node)->lease_grant(lease_ttl_s, steady::now() + 2s);
     if (!lease) return;
-    auto stub = v3lockpb::Lock::NewStub(channel(c_, node));
+    auto stub = v3lockpb::Lock::NewStub(loopback_channel(c_.client_address(node)));
     grpc::ClientContext ctx;
-    deadline(ctx, 4s);
+    set_deadline(ctx, steady::now() + 4s);
     v3lockpb::LockRequest req;
     req.set_name("chaos-lock");
     req.set_lease(*lease);
@@ -82,7 +68,7 @@ class contender {
       holds_.push_back(h);
     }
     grpc::ClientContext uctx;
-    deadline(uctx, 2s);
+    set_deadline(uctx, steady::now() + 2s);
     v3lockpb::UnlockRequest ureq;
     ureq.set_key(resp.key());
     v3lockpb::UnlockResponse uresp;
@@ -95,33 +81,18 @@ class contender {
   std::vector<hold>& holds_;
 };
 
-std::unique_ptr<aegis::adminpb::Admin::Stub> admin(cluster& c, int node) {
-  return aegis::adminpb::Admin::NewStub(channel(c, node));
-}
-
 // Cuts `node` off from every other node (both directions), or heals every node.
 void partition(cluster& c, int node) {
   for (int peer = 1; peer <= c.size(); ++peer) {
     if (peer == node) continue;
-    for (auto [from, to] : {std::pair{node, peer}, std::pair{peer, node}}) {
-      grpc::ClientContext ctx;
-      deadline(ctx, 2s);
-      aegis::adminpb::LinkFaults req;
-      req.set_peer(static_cast<uint64_t>(to));
-      req.set_partitioned(true);
-      aegis::adminpb::FaultsReply resp;
-      admin(c, from)->SetLinkFaults(&ctx, req, &resp);
-    }
+    c.client(node)->set_link_faults(static_cast<uint64_t>(peer), true, 0, steady::now() + 2s);
+    c.client(peer)->set_link_faults(static_cast<uint64_t>(node), true, 0, steady::now() + 2s);
   }
 }
 
 void heal(cluster& c) {
-  for (int node : c.live_nodes()) {
-    grpc::ClientContext ctx;
-    deadline(ctx, 2s);
-    aegis::adminpb::FaultsReply resp;
-    admin(c, node)->ClearFaults(&ctx, aegis::adminpb::ClearFaultsRequest{}, &resp);
-  }
+  for (int node : c.live_nodes())
+    c.client(node)->clear_faults(steady::now() + 2s);
 }
 
 size_t count(std::mutex& mu, const std::vector<hold>& holds) {

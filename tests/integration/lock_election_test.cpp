@@ -37,13 +37,6 @@ std::string etcdctl_bin() {
 }
 constexpr auto step_deadline = 15s;  // any single expected change
 
-void set_deadline(grpc::ClientContext& ctx, steady::time_point deadline) {
-  ctx.set_wait_for_ready(true);
-  ctx.set_deadline(
-      std::chrono::system_clock::now() +
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(deadline - steady::now()));
-}
-
 std::string hex(int64_t lease) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%" PRIx64, static_cast<uint64_t>(lease));
@@ -60,7 +53,7 @@ std::string slurp(const std::string& path) {
 // The lock, election, lease and KV stubs of one node.
 struct client {
   explicit client(const std::string& address)
-      : channel(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
+      : channel(loopback_channel(address)),
         lock(v3lockpb::Lock::NewStub(channel)),
         election(v3electionpb::Election::NewStub(channel)),
         lease(etcdserverpb::Lease::NewStub(channel)),

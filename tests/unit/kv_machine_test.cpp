@@ -2,11 +2,11 @@
 // its state and applied index together across a restart and through a snapshot.
 #define BOOST_TEST_MODULE kv_machine
 #include <boost/test/unit_test.hpp>
-#include <filesystem>
 
 #include "actors/state/kv_machine.hpp"
 #include "protocol/command.pb.h"
 #include "protocol/etcd/rpc.pb.h"
+#include "tests/unit/temp_dir.hpp"
 
 using namespace aegis;
 using node::call_code;
@@ -15,14 +15,7 @@ using persistence::rocks_storage;
 
 namespace {
 
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "aegis-kv-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
+using test::temp_dir;
 
 raft::entry put_entry(raft::index_t index, const std::string& key, const std::string& value,
                       bool prev_kv = false, bool ignore_value = false, int64_t lease = 0) {

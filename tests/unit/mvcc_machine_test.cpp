@@ -4,12 +4,12 @@
 // "etcd API guarantees", or etcd's server code where the docs are silent).
 #define BOOST_TEST_MODULE mvcc_machine
 #include <boost/test/unit_test.hpp>
-#include <filesystem>
 #include <functional>
 
 #include "actors/state/kv_machine.hpp"
 #include "protocol/command.pb.h"
 #include "protocol/etcd/rpc.pb.h"
+#include "tests/unit/temp_dir.hpp"
 
 using namespace aegis;
 using node::call_code;
@@ -26,14 +26,7 @@ const std::string compacted_msg = "etcdserver: mvcc: required revision has been 
 const std::string future_msg = "etcdserver: mvcc: required revision is a future revision";
 const std::string no_lease_msg = "etcdserver: requested lease not found";
 
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "aegis-mvcc-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
+using test::temp_dir;
 
 // ---- commands --------------------------------------------------------------------------------
 

@@ -5,11 +5,11 @@
 // reason naming the revision to resume from.
 #define BOOST_TEST_MODULE watch_hub
 #include <boost/test/unit_test.hpp>
-#include <filesystem>
 
 #include "actors/state/kv_machine.hpp"
 #include "actors/state/watch_hub.hpp"
 #include "protocol/command.pb.h"
+#include "tests/unit/temp_dir.hpp"
 
 using namespace aegis;
 using persistence::kv_store;
@@ -17,14 +17,7 @@ using persistence::rocks_storage;
 
 namespace {
 
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "aegis-watch-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-};
+using test::temp_dir;
 
 // Records what the hub offers; refuses non-forced responses once `capacity` were taken.
 struct recording_sink final : state::watch_sink {
@@ -191,7 +184,6 @@ BOOST_AUTO_TEST_CASE(client_ids_duplicates_and_cancel) {
   BOOST_TEST(sink->got[1].watch_id() == -1);
   f.hub->create(2, req, sink);  // another stream may use the same id
   BOOST_TEST(f.hub->watch_count() == 2u);
-  etcdserverpb::WatchCancelRequest cancel;
   f.hub->cancel(1, 7);
   BOOST_TEST(sink->got.back().canceled());
   BOOST_TEST(sink->got.back().watch_id() == 7);

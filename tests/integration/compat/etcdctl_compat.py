@@ -30,15 +30,10 @@ import sys
 import threading
 import time
 
+from compat_checks import (COMPACTED, DUPLICATE_KEY, FUTURE, LEASE_NOT_FOUND, check, fail,
+                           run_steps, wait_until)
+
 ROOT = "~~~ctl/"  # sorts after every other key the tests write (for --from-key)
-COMPACTED = "etcdserver: mvcc: required revision has been compacted"
-FUTURE = "etcdserver: mvcc: required revision is a future revision"
-LEASE_NOT_FOUND = "etcdserver: requested lease not found"
-DUPLICATE_KEY = "etcdserver: duplicate key given in txn request"
-
-
-class CheckFailed(Exception):
-    pass
 
 
 def b64(s):
@@ -58,18 +53,6 @@ class Result:
         if self.stdin is not None:
             text += "\nstdin:\n" + self.stdin
         return text + "\nexit code: %s\nstdout:\n%s\nstderr:\n%s" % (self.rc, self.out, self.err)
-
-
-def fail(step, expected, actual, result=None):
-    msg = "FAILED: %s\nexpected: %r\nactual:   %r" % (step, expected, actual)
-    if result is not None:
-        msg += "\n" + result.show()
-    raise CheckFailed(msg)
-
-
-def check(step, expected, actual, result=None):
-    if expected != actual:
-        fail(step, expected, actual, result)
 
 
 def die_with_parent():
@@ -209,18 +192,6 @@ def header_rev(ctl):
 def get_kvs(ctl, args):
     data, r = ctl.json(["get"] + list(args))
     return [norm_kv(k) for k in data.get("kvs", [])], data, r
-
-
-def wait_until(step, pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        ok, last = pred()
-        if ok:
-            return last
-        if time.monotonic() > deadline:
-            fail(step + " (within %ss)" % timeout, what, last)
-        time.sleep(0.1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -699,15 +670,8 @@ def main():
     endpoints = [e for e in args.endpoints.split(",") if e]
     ctl = Ctl(args.etcdctl, endpoints)
     members = args.members or len(endpoints)
-    t0 = time.monotonic()
-    steps = []
 
-    def step(name, fn, *a):
-        t = time.monotonic()
-        out = fn(*a)
-        steps.append("%s %.1fs" % (name, time.monotonic() - t))
-        return out
-    try:
+    def body(step):
         ctl.ok(["del", "--prefix", ROOT])
         step("kv", test_kv, ctl)
         step("txn", test_txn, ctl)
@@ -716,18 +680,7 @@ def main():
         step("lease", test_lease, ctl)
         step("cluster", test_cluster, ctl, members, compact_rev)
         ctl.ok(["del", "--prefix", ROOT])
-    except CheckFailed as e:
-        print(str(e))
-        print("steps passed: " + ", ".join(steps))
-        return 1
-    except Exception:  # noqa: BLE001 - an unexpected exception is a failure with its traceback
-        import traceback
-        traceback.print_exc(file=sys.stdout)
-        print("steps passed: " + ", ".join(steps))
-        return 1
-    print("etcdctl compat: all checks passed in %.1fs (%s)" % (time.monotonic() - t0,
-                                                              ", ".join(steps)))
-    return 0
+    return run_steps("etcdctl compat", body)
 
 
 if __name__ == "__main__":

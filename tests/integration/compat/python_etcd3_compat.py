@@ -38,23 +38,9 @@ import etcd3.events
 import etcd3.exceptions
 import grpc
 
+from compat_checks import COMPACTED, FUTURE, LEASE_NOT_FOUND, check, fail, run_steps, wait_until
+
 ROOT = "~~py/"
-COMPACTED = "etcdserver: mvcc: required revision has been compacted"
-FUTURE = "etcdserver: mvcc: required revision is a future revision"
-LEASE_NOT_FOUND = "etcdserver: requested lease not found"
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(step, expected, actual):
-    if expected != actual:
-        raise CheckFailed("FAILED: %s\nexpected: %r\nactual:   %r" % (step, expected, actual))
-
-
-def fail(step, expected, actual):
-    raise CheckFailed("FAILED: %s\nexpected: %r\nactual:   %r" % (step, expected, actual))
 
 
 def B(s):
@@ -81,17 +67,6 @@ def expect_rpc_error(step, code, details, fn, *a, **kw):
         check(step + ": gRPC status", (code, details), (e.code(), e.details()))
         return
     fail(step, "grpc.RpcError %s %r" % (code, details), "no error")
-
-
-def wait_until(step, pred, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        ok, last = pred()
-        if ok:
-            return last
-        if time.monotonic() > deadline:
-            fail(step + " (within %ss)" % timeout, what, last)
-        time.sleep(0.1)
 
 
 def event_tuple(e):
@@ -548,15 +523,8 @@ def main():
     for ep in endpoints:
         host, port = ep.rsplit(":", 1)
         cs.append(etcd3.client(host=host, port=int(port), timeout=10))
-    t0 = time.monotonic()
-    steps = []
 
-    def step(name, fn, *a):
-        t = time.monotonic()
-        out = fn(*a)
-        steps.append("%s %.1fs" % (name, time.monotonic() - t))
-        return out
-    try:
+    def body(step):
         cs[0].delete_prefix(ROOT)
         step("kv", test_kv, cs)
         step("txn", test_txn, cs)
@@ -566,18 +534,7 @@ def main():
         step("lock", test_lock, cs)
         step("cluster", test_cluster, cs, endpoints, members)
         cs[0].delete_prefix(ROOT)
-    except CheckFailed as e:
-        print(str(e))
-        print("steps passed: " + ", ".join(steps))
-        return 1
-    except Exception:  # noqa: BLE001 - an unexpected exception is a failure with its traceback
-        import traceback
-        traceback.print_exc(file=sys.stdout)
-        print("steps passed: " + ", ".join(steps))
-        return 1
-    print("python-etcd3 compat: all checks passed in %.1fs (%s)" % (time.monotonic() - t0,
-                                                                   ", ".join(steps)))
-    return 0
+    return run_steps("python-etcd3 compat", body)
 
 
 if __name__ == "__main__":
