@@ -42,14 +42,16 @@ commands:
         the stopped nodes of the cluster in DIR again (no bootstrap, data is kept). Waits until
         one leader is elected, then prints the endpoints (client, peer, metrics) and the PIDs.
   down [--dir DIR] [--wipe]
-        SIGTERM every node this tool started (SIGKILL after ${stop_grace_s} s); --wipe then deletes
-        DIR.
+        SIGTERM every node this tool started, resuming paused ones first (SIGKILL after
+        ${stop_grace_s} s); --wipe then deletes DIR.
   status [--dir DIR]
-        per node: process alive?, role, leader, term, commit/applied index.
+        per node: process running/paused/dead, role, leader, term, commit/applied index.
         Exits 0 when every node answers and all agree on one leader, else 1.
   kill-leader [--dir DIR]
         SIGKILL the current leader, wait for a new one, print how long the election took.
   kill NODE [--dir DIR]      SIGKILL node NODE (a crash: "3" or "node3")
+  pause NODE [--dir DIR]     SIGSTOP node NODE: it stays alive but answers nothing (a hung process)
+  resume NODE [--dir DIR]    SIGCONT node NODE after a pause
   restart NODE [--dir DIR] [--bin PATH]
         start node NODE again from its data dir (stops it first if it runs); wait until it answers
 
@@ -127,7 +129,7 @@ parse_args() {
 }
 
 # Whether command $1 takes a NODE argument not given yet.
-takes_node() { [[ ($1 == kill || $1 == restart) && -z $node_arg ]]; }
+takes_node() { [[ ($1 == kill || $1 == restart || $1 == pause || $1 == resume) && -z $node_arg ]]; }
 
 # Whether $1 is a decimal number from $2 to $3.
 in_range() { [[ $1 =~ ^[0-9]{1,5}$ ]] && ((10#$1 >= $2 && 10#$1 <= $3)); }
@@ -298,6 +300,14 @@ node_pid() {
   echo "$pid"
 }
 
+# Whether PID is stopped by a signal (SIGSTOP: paused), from the state field of /proc/PID/stat.
+is_stopped() {
+  local stat
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} == T ]]
+}
+
 # Whether PID still exists as a process that has not exited.
 pid_exists() {
   local stat
@@ -363,6 +373,8 @@ stop_nodes() {
   local -a pids=()
   for k in "$@"; do
     if pid=$(node_pid "$k"); then
+      # A stopped process queues SIGTERM until it runs again: resume it so it can shut down.
+      kill -CONT "$pid" 2>/dev/null || true
       kill -TERM "$pid" 2>/dev/null || true
       pids[k]=$pid
     elif [ -f "$(pidfile_of "$k")" ]; then
@@ -567,6 +579,7 @@ print_status() {
   for ((k = 1; k <= nodes; k++)); do
     if pid=$(node_pid "$k"); then
       process=running
+      ! is_stopped "$pid" || process=paused
     elif [ -f "$(pidfile_of "$k")" ]; then
       pid="-" process="dead"
     else
@@ -736,6 +749,21 @@ cmd_kill() {
   echo "killed node$k (pid $pid) with SIGKILL; start it again: $prog restart $k --dir $dir"
 }
 
+# SIGSTOP (pause) or SIGCONT (resume) node K, by the PID the launcher recorded.
+cmd_pause_resume() {
+  load_cluster
+  local k pid
+  k=$(node_number)
+  pid=$(node_pid "$k") || die "node$k is not running"
+  if [ "$1" = pause ]; then
+    kill -STOP "$pid" || die "node$k (pid $pid): SIGSTOP failed"
+    echo "paused node$k (pid $pid) with SIGSTOP; resume it: $prog resume $k --dir $dir"
+  else
+    kill -CONT "$pid" || die "node$k (pid $pid): SIGCONT failed"
+    echo "resumed node$k (pid $pid) with SIGCONT"
+  fi
+}
+
 cmd_restart() {
   check_tools
   load_cluster
@@ -767,9 +795,10 @@ main() {
   [ $# -eq 0 ] || shift
   case "$cmd" in
     help | -h | --help) usage && return ;;
-    up | down | status | kill-leader | kill | restart) ;;
+    up | down | status | kill-leader | kill | restart | pause | resume) ;;
     *)
-      echo "cluster: unknown command '$cmd' (up, down, status, kill-leader, kill, restart;" \
+      echo "cluster: unknown command '$cmd' (up, down, status, kill-leader, kill, restart," \
+        "pause, resume;" \
         "see $prog --help)" >&2
       exit 2 ;;
   esac
@@ -782,6 +811,7 @@ main() {
     kill-leader) cmd_kill_leader ;;
     kill) cmd_kill ;;
     restart) cmd_restart ;;
+    pause | resume) cmd_pause_resume "$cmd" ;;
   esac
 }
 
