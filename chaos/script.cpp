@@ -26,6 +26,7 @@ constexpr int64_t kMaxDurationUs = 1'000'000'000'000;
 constexpr uint32_t kMaxNodes = 9;
 constexpr uint32_t kMaxClients = 1000;
 constexpr uint32_t kMaxKeys = 1'000'000;
+constexpr uint32_t kMaxLeases = 10'000;
 constexpr uint32_t kMaxMixWeight = 1000;
 constexpr double kMaxRatePerS = 1'000'000;
 
@@ -360,7 +361,7 @@ class parser {
   };
 
   static const std::array<directive_spec, 8> kDirectives;
-  static const std::array<fault_spec, 13> kFaults;
+  static const std::array<fault_spec, 15> kFaults;
 
   void note_once(const token& kw);
   void nodes(cursor& c, const token& kw);
@@ -407,7 +408,7 @@ const std::array<directive_spec, 8> parser::kDirectives{{
     {"at", false, &parser::at},
 }};
 
-const std::array<fault_spec, 13> parser::kFaults{{
+const std::array<fault_spec, 15> parser::kFaults{{
     fault_row(fault_kind::kill, true, &parser::args_target_any),
     fault_row(fault_kind::restart, true, &parser::args_target_any),
     fault_row(fault_kind::partition, true, &parser::args_partition),
@@ -421,6 +422,8 @@ const std::array<fault_spec, 13> parser::kFaults{{
     fault_row(fault_kind::heal, false, &parser::args_none),
     fault_row(fault_kind::remove_node, false, &parser::args_member),
     fault_row(fault_kind::add_node, false, &parser::args_member),
+    fault_row(fault_kind::pause, true, &parser::args_target),
+    fault_row(fault_kind::resume, false, &parser::args_target),
 }};
 
 // "a, b or c" from a keyword table, for "unknown keyword" messages.
@@ -599,6 +602,7 @@ void parser::mix(cursor& c, const token& kw, load_spec& l) {
 void parser::load(cursor& c, const token&) {
   load_spec l;
   bool clients = false, rate = false, keys = false, has_mix = false, timeout = false;
+  bool leases = false, lease_ttl = false;
   while (!c.at_end()) {
     const token t = c.next();
     if (t.text == "clients") {
@@ -618,9 +622,19 @@ void parser::load(cursor& c, const token&) {
       const token d = c.take("a duration after 'timeout'");
       l.timeout_us = parse_duration(d.text, d.pos, false);
       if (l.timeout_us == 0) fail(d.pos, "timeout must be > 0");
+    } else if (t.text == "leases") {
+      once(leases, t);
+      l.leases = parse_count(c.take("a lease count"), "lease count", 0, kMaxLeases);
+    } else if (t.text == "lease-ttl") {
+      once(lease_ttl, t);
+      const token d = c.take("a duration after 'lease-ttl'");
+      l.lease_ttl_us = parse_duration(d.text, d.pos, false);
+      if (l.lease_ttl_us % 1'000'000 != 0 || l.lease_ttl_us < 1'000'000 ||
+          l.lease_ttl_us > 3'600'000'000)
+        fail(d.pos, "lease-ttl must be whole seconds from 1s to 3600s");
     } else {
       fail(t.pos, "unknown load setting " + quote(t.text) +
-                      " (expected clients, rate, keys, mix or timeout)");
+                      " (expected clients, rate, keys, mix, timeout, leases or lease-ttl)");
     }
   }
   s_.load = l;
@@ -822,6 +836,8 @@ std::string format_fault_args(const fault& f) {
     case fault_kind::transfer_leader:
     case fault_kind::remove_node:
     case fault_kind::add_node:
+    case fault_kind::pause:
+    case fault_kind::resume:
       out = " " + format_node(f.target);
       break;
     case fault_kind::slow_fsync:
@@ -858,7 +874,10 @@ std::string format_load(const load_spec& l) {
   return "load clients " + std::to_string(l.clients) + " rate " + format_decimal(l.rate_per_s) +
          "/s keys " + std::to_string(l.keys) + " mix put=" + std::to_string(l.mix_put) +
          " get=" + std::to_string(l.mix_get) + " cas=" + std::to_string(l.mix_cas) + " timeout " +
-         format_duration(l.timeout_us, false);
+         format_duration(l.timeout_us, false) +
+         (l.leases == 0 ? std::string()
+                        : " leases " + std::to_string(l.leases) + " lease-ttl " +
+                              format_duration(l.lease_ttl_us, false));
 }
 
 }  // namespace
@@ -867,9 +886,10 @@ std::string format_load(const load_spec& l) {
 
 // Indexed by fault_kind, so the list follows the enum's order.
 std::string_view keyword(fault_kind k) {
-  static constexpr std::array<std::string_view, 13> kWords{
-      "kill",       "restart", "partition",       "isolate", "drop",        "delay",   "duplicate",
-      "slow-fsync", "skew",    "transfer-leader", "heal",    "remove-node", "add-node"};
+  static constexpr std::array<std::string_view, 15> kWords{
+      "kill",  "restart",     "partition",  "isolate", "drop",
+      "delay", "duplicate",   "slow-fsync", "skew",    "transfer-leader",
+      "heal",  "remove-node", "add-node",   "pause",   "resume"};
   auto i = static_cast<size_t>(k);
   return i < kWords.size() ? kWords[i] : std::string_view("?");
 }
@@ -912,6 +932,10 @@ std::variant<script, parse_error> load_script(const std::string& path) {
   } catch (const std::exception& e) {
     return parse_error{path, {}, std::string("cannot read file: ") + e.what()};
   }
+}
+
+std::string format_fault_action(const fault& f) {
+  return str(keyword(f.kind)) + format_fault_args(f);
 }
 
 std::string format_script(const script& s) {

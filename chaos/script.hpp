@@ -60,6 +60,9 @@ enum class fault_kind : uint8_t {
   remove_node,      // target (an id): the leader proposes removing it from the configuration
   add_node,         // target (an id): the node is wiped and rejoins as a learner, promoted once
                     // caught up (the operator's replace-a-disk flow)
+  pause,            // target: the node stops running (SIGSTOP on a real cluster: a hung process,
+                    // the slow-node case); with for_us: resume it after
+  resume,           // target: a paused node runs again (SIGCONT)
 };
 
 // One timed fault: `at <at_us> [for <for_us>] <kind> <arguments>`.
@@ -102,6 +105,11 @@ struct load_spec {
   uint32_t mix_get = 40;
   uint32_t mix_cas = 20;
   int64_t timeout_us = 2'000'000;  // a client gives up on (and records unknown) after this
+  // Lease holders: each grants a lease of lease_ttl_us and keeps it alive through one node, as
+  // an application holding a session does. Only real-cluster runs have them: the simulator
+  // models the KV store alone and ignores these two fields.
+  uint32_t leases = 0;               // 0..10000
+  int64_t lease_ttl_us = 5'000'000;  // whole seconds, 1s..3600s
 };
 
 // A whole script. Defaults are what an omitted directive means.
@@ -143,5 +151,9 @@ std::variant<script, parse_error> load_script(const std::string& path);
 // largest unit that represents them exactly. parse_script(format_script(s)) reproduces every
 // field of a valid `s` except the pos fields and the name.
 std::string format_script(const script& s);
+
+// One fault's action in script syntax without its `at`/`for` part ("kill 3", "slow-fsync 1
+// 1500ms", "partition 1,2 | 3,4,5"): how traces record a fault as it fired.
+std::string format_fault_action(const fault& f);
 
 }  // namespace aegis::chaos

@@ -132,9 +132,9 @@ void core::handle_heartbeat_response(const message& m, progress& pr) {
     pr.inflight.pop_front();  // an answer may have been lost: let one more append go
   // An empty append at the end of what we sent: over an ordered link it arrives after every
   // earlier append, so a rejection means one was lost and the follower is probed again.
-  if (pr.st == progress::state::snapshot)
-    send_snapshot_chunk(m.from, pr);
-  else if (pr.match < log_.last_index())
+  if (pr.st == progress::state::snapshot) {
+    if (now_ms_ >= pr.chunk_sent_ms + cfg_.heartbeat_interval_ms) send_snapshot_chunk(m.from, pr);
+  } else if (pr.match < log_.last_index())
     send_append(m.from, empty_append::always);
   if (m.context > pr.read_ack) {
     pr.read_ack = m.context;
@@ -217,6 +217,7 @@ void core::send_snapshot_chunk(node_id to, progress& pr) {
   m.snap_offset = off;
   m.snap_data = data.substr(off, len);
   m.snap_done = off + len == data.size();
+  pr.chunk_sent_ms = now_ms_;
   send(std::move(m));
 }
 

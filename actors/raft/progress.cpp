@@ -58,6 +58,7 @@ void progress::become_snapshot(index_t snap_index) {
   st = state::snapshot;
   snapshot_index = snap_index;
   snapshot_offset = 0;
+  chunk_sent_ms = 0;
   probe_sent = false;
   inflight.clear();
   sending.reset();

@@ -30,6 +30,10 @@ struct progress {
   // snapshot: the snapshot being sent, kept until the transfer ends even if a newer one is taken
   // meanwhile (else a transfer slower than the snapshot interval would restart forever).
   std::shared_ptr<const snapshot> sending;
+  // snapshot: when the last chunk went out (leader's clock). A heartbeat answer resends the
+  // chunk only if it is older than a heartbeat interval: a follower waking from a stall answers
+  // every queued heartbeat at once, and each would otherwise resend a whole chunk.
+  uint64_t chunk_sent_ms = 0;
   uint64_t last_active_ms = 0;  // when the leader last heard from it (leader's clock)
   uint64_t read_ack = 0;        // highest read-index round the follower acknowledged
   index_t commit_sent = 0;      // highest commit index any message to it carried

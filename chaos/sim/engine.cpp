@@ -28,6 +28,12 @@ engine::engine(const script& s, const config::raft_config& cfg, const sim_option
   for (size_t i = 0; i < s.faults.size(); ++i)
     schedule({.at_us = s.faults[i].at_us, .kind = ev::fault, .arg = i});
   schedule({.at_us = 0, .kind = ev::sample});
+  if (opt.record_trace) {
+    rec_ = std::make_shared<trace::trace>();
+    for (uint32_t i = 1; i <= s.nodes; ++i)
+      trace_role(nodes_[i]);
+    schedule({.at_us = 0, .kind = ev::scrape});
+  }
 }
 
 void engine::schedule(event e) {
@@ -81,28 +87,43 @@ void engine::dispatch(event& e) {
   const bool live = n && n->up && n->incarnation == e.incarnation;
   switch (e.kind) {
     case ev::tick:
-      if (live) on_tick(*n, e.at_us);
+      if (live && n->paused) {
+        if (e.at_us == n->next_tick_us) n->tick_due = true;
+      } else if (live) {
+        on_tick(*n, e.at_us);
+      }
       break;
     case ev::deliver:
       // A restarted node still receives what was sent to its address, unless it was sent to
       // an identity it no longer has.
+      if (n && n->up && n->paused) {
+        held_[n->id].push_back(e);  // kept in its slab slot until the node resumes
+        break;
+      }
       if (n && n->up && messages_.at(uint32_t(e.arg)).to == n->rid) {
         trace_.add_u64(now_us_);
         const raft::message& m = messages_.at(uint32_t(e.arg));
         trace_.add_u64(uint64_t(m.type) | m.from << 8 | m.to << 16);
         trace_.add_u64(m.term ^ m.index << 20);
         n->core->tick(clock_ms(*n));  // the core's clock moves before every input
-        n->core->step(m);             // m may dangle after this: pump() can grow the slab
+        observe_deliver(*n, m);
+        n->core->step(m);  // m may dangle after this: pump() can grow the slab
         after_step(*n);
         pump(*n);
       }
       messages_.release(uint32_t(e.arg));
       break;
     case ev::fsync:
-      if (live) complete(*n);
+      if (live && n->paused)
+        n->fsync_due = true;
+      else if (live)
+        complete(*n);
       break;
     case ev::request:
-      if (n && n->up) on_request(*n, e.arg);
+      if (n && n->up && n->paused)
+        held_[n->id].push_back(e);
+      else if (n && n->up)
+        on_request(*n, e.arg);
       break;
     case ev::respond:
       on_reply(replies_.at(uint32_t(e.arg)));
@@ -122,6 +143,9 @@ void engine::dispatch(event& e) {
       break;
     case ev::sample:
       sample();
+      break;
+    case ev::scrape:
+      scrape();
       break;
   }
 }
@@ -144,6 +168,7 @@ void engine::start_node(sim_node& n) {
   n.sm = kv_store{};
   if (rs.snap) n.sm.restore(rs.snap->data);
   n.core = std::make_unique<raft::core>(n.rid, cfg_, seed, std::move(rs));
+  n.stats = node_stats{};  // a new process starts its counters at zero
   n.core->tick(clock_ms(n));
   n.seen_role = raft::role::follower;
   n.seen_term = n.core->term();
@@ -163,6 +188,12 @@ void engine::crash(sim_node& n) {
   n.writes.clear();
   n.read_contexts.clear();
   n.reads.clear();
+  // SIGKILL ends a stopped process too: what waited for it is lost.
+  n.paused = n.tick_due = n.fsync_due = false;
+  for (const event& e : held_[n.id])
+    if (e.kind == ev::deliver) messages_.release(uint32_t(e.arg));
+  held_.erase(n.id);
+  trace_role(n);
 }
 
 void engine::restart(sim_node& n) {
@@ -214,8 +245,11 @@ void engine::after_step(sim_node& n) {
       l += " " + std::to_string(id);
     note("configuration: voters" + v + (l.empty() ? "" : ", learners" + l));
   }
+  if (c.leader() != 0 && c.leader() != n.stats.last_leader) ++n.stats.leader_changes;
+  if (c.leader() != 0) n.stats.last_leader = c.leader();
   n.seen_role = c.current_role();
   n.seen_term = c.term();
+  trace_role(n);
   sum_.max_term = std::max(sum_.max_term, c.term());
   schedule_tick(n);
 }
@@ -236,6 +270,8 @@ void engine::pump(sim_node& n) {
     return;
   }
   n.syncing = true;
+  ++n.stats.fsyncs;
+  n.stats.fsync_us += n.fsync_us;
   schedule({.at_us = now_us_ + n.fsync_us,
             .kind = ev::fsync,
             .node = n.id,
@@ -250,6 +286,7 @@ void engine::complete(sim_node& n) {
   if (r.restore) {
     n.sm.restore(r.restore->data);
     ++sum_.snapshots_installed;
+    ++n.stats.snapshots_installed;
     // Proposals covered by the snapshot cannot be matched to an apply: their clients time out.
     n.writes.erase(n.writes.begin(), n.writes.upper_bound(r.restore->meta.index));
   }
@@ -279,13 +316,22 @@ void engine::apply_entry(sim_node& n, const raft::entry& e) {
     }
   }
   kv_result res = cmd ? n.sm.apply(*cmd) : kv_result{};
+  if (cmd) {
+    ++n.stats.proposals_applied;
+    // Local clock minus the leader's stamp, read without moving the node's clock.
+    const int64_t local_ms = std::max<int64_t>(0, now_us_ + n.skew_us) / 1000;
+    n.stats.stamp_offset_ms = local_ms - cmd->stamp_ms;
+  }
   if (w == n.writes.end()) return;
   reply rep{.op = w->second.op};
   if (cmd && w->second.term == e.term && cmd->op_id == w->second.op) {
     rep.status = op_status::ok;
     rep.cas_ok = res.cas_ok;
     commit_latencies_us_.push_back(now_us_ - w->second.proposed_us);
-  }  // else: another entry took its slot, so it can never commit: a definite failure
+    ++n.stats.proposals_committed;
+  } else {  // another entry took its slot, so it can never commit: a definite failure
+    ++n.stats.proposals_failed;
+  }
   n.writes.erase(w);
   respond(rep);
 }
@@ -323,6 +369,7 @@ void engine::maybe_snapshot(sim_node& n) {
 void engine::send(raft::message&& m) {
   ++sum_.messages_sent;
   const uint32_t from = slot(m.from), to = slot(m.to);
+  observe_send(m, from);
   const auto copies = to == 0 ? std::vector<int64_t>{} : net_.transit(from, to, rng_);
   if (copies.empty()) {
     ++sum_.messages_lost;
@@ -347,11 +394,11 @@ sim_node* engine::leader() {
 void engine::sample() {
   ++samples_;
   sim_node* l = leader();
-  if (l && l->core->committed_in_term()) {
+  if (l && !l->paused && l->core->committed_in_term()) {
     size_t reach = 0;
     for (raft::node_id v : l->core->conf().voters) {
       const uint32_t id = slot(v);
-      const bool live = id != 0 && nodes_[id].up && nodes_[id].rid == v;
+      const bool live = id != 0 && nodes_[id].up && !nodes_[id].paused && nodes_[id].rid == v;
       if (v == l->rid || (live && net_.connected(l->id, id) && net_.connected(id, l->id))) ++reach;
     }
     if (reach >= l->core->conf().quorum()) ++available_samples_;

@@ -15,6 +15,7 @@
 #include "chaos/sim/kv.hpp"
 #include "chaos/sim/network.hpp"
 #include "chaos/sim/simulator.hpp"
+#include "chaos/trace.hpp"
 #include "persistence/mem_storage.hpp"
 
 namespace aegis::chaos::sim {
@@ -32,6 +33,23 @@ struct pending_write {
   raft::term_t term = 0;
   uint64_t op = 0;
   int64_t proposed_us = 0;
+};
+
+// A node's Prometheus counters as the simulator keeps them, under the names a real node
+// exports (actors/node/metrics.hpp), so a simulated trace reads like a recorded one. Reset when
+// the node restarts, as a process's counters are.
+struct node_stats {
+  uint64_t leader_changes = 0;
+  uint64_t proposals_committed = 0, proposals_failed = 0, proposals_applied = 0;
+  uint64_t fsyncs = 0;
+  int64_t fsync_us = 0;  // sums in whole microseconds: exact, so the trace prints short numbers
+  uint64_t snapshots_installed = 0;
+  std::map<uint32_t, uint64_t> snapshots_sent;  // by peer slot
+  // Heartbeat round trips by peer slot: when the oldest unanswered one left, and count/sum.
+  std::map<uint32_t, int64_t> heartbeat_out_us;
+  std::map<uint32_t, std::pair<uint64_t, int64_t>> heartbeat_rtt;  // count, sum in us
+  raft::node_id last_leader = 0;
+  int64_t stamp_offset_ms = 0;  // local clock minus the stamp of the last applied command
 };
 
 struct pending_get {
@@ -60,6 +78,14 @@ struct sim_node {
   std::map<raft::index_t, pending_write> writes;  // proposals awaiting their apply here
   std::map<uint64_t, uint64_t> read_contexts;     // read-index context -> op
   std::multimap<raft::index_t, uint64_t> reads;   // read index -> op, waiting for apply
+  // Paused (SIGSTOP): no ticks run and inputs wait in engine::held_ until resume; a tick or an
+  // fsync completion that fell due meanwhile runs at resume.
+  bool paused = false;
+  bool tick_due = false;
+  bool fsync_due = false;
+  node_stats stats;
+  std::string traced_role;  // the role last written to the trace ("" before the first)
+  uint64_t traced_term = 0;
 };
 
 struct sim_client {
@@ -86,7 +112,8 @@ class engine {
     next_op,
     fault,
     undo,
-    sample
+    sample,
+    scrape
   };
   struct event {
     int64_t at_us = 0;
@@ -160,6 +187,18 @@ class engine {
   void on_timeout(uint64_t op);
   void settle(sim_client& c, uint64_t op);
 
+  // telemetry.cpp: the trace's metrics, roles and faults
+  void scrape();
+  void trace_role(sim_node& n);
+  void trace_fault(const fault& f, const std::vector<sim_node*>& targets,
+                   const std::optional<std::pair<node_index, node_index>>& link);
+  void observe_send(const raft::message& m, uint32_t from_slot);
+  void observe_deliver(sim_node& n, const raft::message& m);
+  std::map<std::string, double> series(const sim_node& n) const;
+  void pause(sim_node& n);
+  void resume(sim_node& n);
+  void finish_trace(const run_summary& r);
+
   // faults.cpp
   void fire(const fault& f);
   std::vector<sim_node*> resolve(const node_ref& r);
@@ -200,6 +239,9 @@ class engine {
     slot_of_[rid] = slot;
   }
   run_summary sum_;
+  std::shared_ptr<trace::trace> rec_;            // the trace being recorded, or null
+  std::map<uint32_t, std::vector<event>> held_;  // inputs of paused nodes, by slot, in order
+  std::string fired_text_;                       // the fault being fired, as the trace has it
 };
 
 }  // namespace aegis::chaos::sim

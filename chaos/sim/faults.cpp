@@ -43,6 +43,12 @@ std::optional<std::pair<node_index, node_index>> engine::resolve_link(
 
 void engine::after(const fault& f, std::function<void()> undo) {
   if (!f.for_us) return;
+  if (rec_) {
+    undo = [this, inner = std::move(undo), text = "end " + fired_text_] {
+      rec_->faults.push_back({now_us_, text});
+      inner();
+    };
+  }
   undos_.push_back(std::move(undo));
   schedule({.at_us = now_us_ + *f.for_us, .kind = ev::undo, .arg = undos_.size() - 1});
 }
@@ -94,7 +100,8 @@ void engine::fire(const fault& f) {
   const bool needs_target = f.kind == fault_kind::kill || f.kind == fault_kind::restart ||
                             f.kind == fault_kind::isolate || f.kind == fault_kind::slow_fsync ||
                             f.kind == fault_kind::skew || f.kind == fault_kind::transfer_leader ||
-                            f.kind == fault_kind::remove_node || f.kind == fault_kind::add_node;
+                            f.kind == fault_kind::remove_node || f.kind == fault_kind::add_node ||
+                            f.kind == fault_kind::pause || f.kind == fault_kind::resume;
   if ((needs_target && targets.empty()) || !link_ok) {
     note("fault " + what + " skipped: no such node right now");
     return;
@@ -104,6 +111,7 @@ void engine::fire(const fault& f) {
     on += " " + std::to_string(n->id);
   note("fault " + what + (needs_target ? on : std::string()));
   trace_.add_u64(uint64_t(f.kind) << 1 | 1);
+  trace_fault(f, targets, link);
   switch (f.kind) {
     case fault_kind::kill:
       for (auto* n : targets)
@@ -174,6 +182,15 @@ void engine::fire(const fault& f) {
       break;
     case fault_kind::heal:
       net_.heal();
+      break;
+    case fault_kind::pause: {
+      sim_node* n = targets[0];
+      pause(*n);
+      after(f, [this, n] { resume(*n); });
+      break;
+    }
+    case fault_kind::resume:
+      resume(*targets[0]);
       break;
   }
 }

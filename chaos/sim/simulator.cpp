@@ -26,6 +26,22 @@ std::variant<config::raft_config, parse_error> config_for(const script& s) {
   return cfg;
 }
 
+std::variant<config::raft_config, std::string> config_of(
+    const trace::trace& t, const std::vector<std::string>& overrides) {
+  config::raft_config cfg;
+  for (const auto& [k, v] : t.config)
+    if (auto err = config::set_field(cfg, k, v)) return "trace config: " + *err;
+  for (const auto& kv : overrides) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) return "--set " + kv + ": expected KEY=VALUE";
+    if (auto err = config::set_field(cfg, kv.substr(0, eq), kv.substr(eq + 1)))
+      return "--set " + kv + ": " + *err;
+  }
+  auto errs = config::validate(cfg);
+  if (!errs.empty()) return "config: " + errs.front().key + " " + errs.front().rule;
+  return cfg;
+}
+
 run_summary simulate(const script& s, const config::raft_config& cfg, const sim_options& opt) {
   engine e(s, cfg, opt);
   return e.run();
@@ -87,6 +103,10 @@ run_summary engine::finish() {
     r.linearizability_checked = true;
   }
   r.digest = trace_.value();
+  if (rec_) {
+    finish_trace(r);
+    r.trace = rec_;
+  }
   r.client_history = std::move(history_);
   return r;
 }

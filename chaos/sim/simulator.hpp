@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "chaos/history.hpp"
 #include "chaos/linearizability.hpp"
 #include "chaos/script.hpp"
+#include "chaos/trace.hpp"
 #include "config/raft_config.hpp"
 
 namespace aegis::chaos::sim {
@@ -27,6 +29,8 @@ struct sim_options {
   int64_t sample_us = 50'000;  // availability sampling period (virtual)
   bool check_linearizability = true;
   bool check_invariants = true;  // core::check_invariants after every step
+  bool record_trace = false;     // fill run_summary::trace
+  int64_t scrape_us = 250'000;   // trace metric samples this often (virtual), as aegis-chaos does
 };
 
 // What one run measured. Times are virtual.
@@ -53,6 +57,7 @@ struct run_summary {
   uint64_t digest = 0;                // of the whole trace
   double wall_seconds = 0;
   history client_history;
+  std::shared_ptr<trace::trace> trace;  // with sim_options::record_trace; else null
 
   bool passed() const {
     return violations.empty() &&
@@ -63,6 +68,11 @@ struct run_summary {
 // The raft config a script asks for: defaults overridden by its `set` lines. An unknown key or a
 // bad value is an error at the setting's position; so is a config that breaks a rule.
 std::variant<config::raft_config, parse_error> config_for(const script& s);
+
+// The config a trace ran under: its `config` lines over the defaults, then `overrides`
+// (KEY=VALUE). The error names the bad key or the broken rule.
+std::variant<config::raft_config, std::string> config_of(
+    const trace::trace& t, const std::vector<std::string>& overrides = {});
 
 run_summary simulate(const script& s, const config::raft_config& cfg, const sim_options& opt);
 

@@ -60,6 +60,7 @@ void engine::on_request(sim_node& n, uint64_t op_index) {
     if (r.ok()) n.writes[r.index] = {r.term, op_index, now_us_};
   }
   if (!r.ok()) {
+    if (op.kind != op_kind::get) ++n.stats.proposals_failed;
     respond({.op = op_index, .status = op_status::fail, .leader_hint = slot(r.leader_hint)});
     return;
   }
