@@ -112,11 +112,14 @@ int main(int argc, char** argv) {
   params.metrics = aegis::node::make_metrics(
       cfg.node_id, cfg.metrics_listen.host.empty() ? "" : cfg.metrics_listen.str(), metrics_error);
   if (!metrics_error.empty()) die(1, metrics_error);
+  const auto metrics = params.metrics;  // params moves into consensus; the gateway counts too
   const uint64_t seed = params.seed;
   caf::actor_system sys{opts};
   auto consensus = aegis::node::spawn_consensus(sys, std::move(params));
   // Linked to consensus: it stops with it.
-  auto locks = aegis::node::spawn_lock_manager(sys, {}, consensus);
+  aegis::node::lock_manager_params lock_params;
+  lock_params.metrics = metrics;
+  auto locks = aegis::node::spawn_lock_manager(sys, lock_params, consensus);
   const auto& self = *cfg.self();
   // From here on the actors run: a failure stops them and returns (no exit() under their feet).
   auto stop_actors = [&] { caf::anon_send_exit(consensus, caf::exit_reason::user_shutdown); };
@@ -129,7 +132,7 @@ int main(int argc, char** argv) {
     stop_actors();
     return 1;
   }
-  auto server = aegis::gateway::etcd_server::start(cfg, consensus, locks);
+  auto server = aegis::gateway::etcd_server::start(cfg, consensus, locks, metrics);
   if (auto* why = std::get_if<std::string>(&server)) {
     std::cerr << "aegis-node: " << *why << std::endl;
     stop_actors();

@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "actors/node/messages.hpp"
+#include "actors/node/metrics.hpp"
 #include "config/node_config.hpp"
 
 namespace grpc {
@@ -20,10 +21,11 @@ namespace aegis::gateway {
 
 class etcd_server {
  public:
-  // Binds cfg.client_listen and starts serving; the error names the address on failure.
+  // Binds cfg.client_listen and starts serving; the error names the address on failure. With
+  // `metrics`, every call is counted and timed (grpc_metrics.hpp).
   static std::variant<std::unique_ptr<etcd_server>, std::string> start(
       const config::node_config& cfg, node::consensus_actor consensus,
-      node::lock_manager_actor locks);
+      node::lock_manager_actor locks, std::shared_ptr<node::node_metrics> metrics = nullptr);
   ~etcd_server();
   int port() const { return port_; }
   // Stops accepting calls and cancels those in flight.

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "actors/node/forwarding.hpp"
+#include "actors/node/heartbeat_timer.hpp"
 #include "actors/node/lease_timer.hpp"
 #include "actors/node/log_actor.hpp"
 #include "actors/node/log_line.hpp"
@@ -32,6 +33,15 @@ struct pending_read {
   read_query query;
   reply_ptr reply;
   uint64_t deadline_ms = 0;
+};
+
+// One peer's series, created once (Family::Add locks), and what update_metrics last saw of it.
+struct peer_metrics {
+  prometheus::Gauge* match_lag = nullptr;
+  prometheus::Histogram* heartbeat_rtt = nullptr;
+  prometheus::Counter* snapshots_sent = nullptr;
+  bool sending_snapshot = false;  // the leader's progress for it was in snapshot state
+  raft::index_t snapshot_index = 0;
 };
 
 // Incarnation-based ids stay far from wrapping: the top bits are cleared.
@@ -67,7 +77,8 @@ struct consensus_state {
   raft::role last_role = raft::role::follower;
   raft::node_id last_leader = raft::no_node;
   uint64_t last_leader_seen_ms = 0;  // when another node was last known to lead (now_ms clock)
-  std::map<raft::node_id, prometheus::Gauge*> match_lag;  // per peer, created on first use
+  std::map<raft::node_id, peer_metrics> peer_series;  // per peer, created on first use
+  heartbeat_timer heartbeats;                         // leader: heartbeats awaiting an answer
 };
 
 using self_pointer = consensus_actor::stateful_pointer<consensus_state>;
@@ -103,6 +114,27 @@ call_result refusal(const raft::result& r) {
   }
 }
 
+peer_metrics& series_of(consensus_state& st, raft::node_id peer) {
+  peer_metrics& pm = st.peer_series[peer];
+  if (!pm.match_lag) {
+    pm.match_lag = st.metrics->follower_match_lag(peer);
+    pm.heartbeat_rtt = st.metrics->heartbeat_rtt(peer);
+    pm.snapshots_sent = st.metrics->snapshots_sent(peer);
+  }
+  return pm;
+}
+
+// A snapshot transfer starts when the leader's progress for a peer enters snapshot state (or
+// moves on to a newer snapshot). Observed from the core's progress rather than from the chunks
+// sent, since a chunk is resent on every heartbeat answer while the transfer waits.
+void count_snapshot_sends(peer_metrics& pm, const raft::progress& pr, bool leads) {
+  const bool sending = leads && pr.st == raft::progress::state::snapshot;
+  if (sending && (!pm.sending_snapshot || pr.snapshot_index != pm.snapshot_index))
+    pm.snapshots_sent->Increment();
+  pm.sending_snapshot = sending;
+  pm.snapshot_index = sending ? pr.snapshot_index : 0;
+}
+
 void update_metrics(consensus_state& st) {
   const raft::core& c = *st.core;
   node_metrics& m = *st.metrics;
@@ -113,10 +145,10 @@ void update_metrics(consensus_state& st) {
   m.proposals_pending->Set(static_cast<double>(st.writes.size() + st.forwarded->pending()));
   const bool leads = c.current_role() == raft::role::leader;
   for (const auto& [peer, pr] : c.peers()) {
-    auto& gauge = st.match_lag[peer];
-    if (!gauge) gauge = m.follower_match_lag(peer);
+    peer_metrics& pm = series_of(st, peer);
     const raft::index_t last = c.log().last_index();
-    gauge->Set(leads && last > pr.match ? static_cast<double>(last - pr.match) : 0.0);
+    pm.match_lag->Set(leads && last > pr.match ? static_cast<double>(last - pr.match) : 0.0);
+    count_snapshot_sends(pm, pr, leads);
   }
 }
 
@@ -155,6 +187,7 @@ void log_role_change(consensus_state& st) {
   if (c.current_role() == raft::role::leader && st.last_role != raft::role::leader)
     raise_stamp_to_log(st);
   tell_lease_timer(st);
+  if (c.current_role() != raft::role::leader) st.heartbeats.clear();
   if (c.leader() != st.last_leader && c.leader() != raft::no_node) {
     st.metrics->leader_changes->Increment();
     st.metrics->proposals_failed->Increment(
@@ -180,8 +213,21 @@ caf::actor destination(const consensus_state& st, raft::node_id peer) {
 }
 
 void send_messages(consensus_state& st, std::vector<raft::message> msgs) {
-  for (const auto& m : msgs)
-    if (auto to = destination(st, m.to)) caf::anon_send(to, raft_atom::value, protocol::encode(m));
+  const auto now = heartbeat_timer::clock::now();
+  for (const auto& m : msgs) {
+    auto to = destination(st, m.to);
+    if (!to) continue;
+    if (m.type == raft::msg_type::heartbeat) st.heartbeats.sent(m.to, m.context, now);
+    caf::anon_send(to, raft_atom::value, protocol::encode(m));
+  }
+}
+
+// A heartbeat's answer from `m.from`: one RTT sample, if we timed that heartbeat.
+void time_heartbeat(consensus_state& st, const raft::message& m) {
+  if (m.type != raft::msg_type::heartbeat_response) return;
+  if (st.core->current_role() != raft::role::leader) return;
+  const auto rtt = st.heartbeats.answered(m.from, m.context, heartbeat_timer::clock::now());
+  if (rtt) series_of(st, m.from).heartbeat_rtt->Observe(*rtt);
 }
 
 // Pairs committed entries with the clients waiting on them. An entry at a waiting index with
@@ -278,6 +324,7 @@ void finish_ready(self_pointer self, persist_job& job) {
   batch->restore = std::move(job.rd.restore);
   batch->entries = std::move(job.rd.committed).open(d);
   batch->term = st.core->term();
+  batch->clock_skew_ms = st.clock_skew_ms;
   attach_replies(st, *batch);
   if (batch->restore || !batch->entries.empty()) self->send(st.sm, apply_atom::value, batch);
   confirm_reads(st, std::move(job.rd.read_states));
@@ -376,6 +423,7 @@ void on_peer_message(self_pointer self, const std::string& bytes) {
   }
   const raft::message& m = std::get<raft::message>(decoded);
   if (m.to != st.cfg.node_id) return;  // misrouted: never step someone else's message
+  time_heartbeat(st, m);
   st.core->tick(now_ms(st));
   st.core->step(m);
   note_leader_seen(st);
@@ -554,6 +602,8 @@ consensus_actor::behavior_type consensus_behavior(self_pointer self,
   st.forwarded =
       std::make_unique<forward_tracker>(p.cfg.node_id, first_id(p.incarnation), std::move(peers));
   st.next_read_ctx = first_id(~p.incarnation);
+  for (const auto& peer : p.cfg.peers)  // every peer's series exists from the start, at zero
+    if (peer.id != p.cfg.node_id) series_of(st, peer.id);
   const uint64_t snapshot_index = p.restore.snap ? p.restore.snap->meta.index : 0;
   st.core = std::make_unique<raft::core>(p.cfg.node_id, p.cfg.raft, p.seed, std::move(p.restore));
   start_children(self, p, snapshot_index);

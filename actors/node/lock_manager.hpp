@@ -22,7 +22,10 @@
 // successive holders of one lock carry strictly increasing revisions.
 #pragma once
 
+#include <memory>
+
 #include "actors/node/messages.hpp"
+#include "actors/node/metrics.hpp"
 
 namespace aegis::node {
 
@@ -34,6 +37,8 @@ struct lock_manager_params {
   int64_t session_ttl_s = 60;            // the lease a call without one gets (etcd's session TTL)
   uint32_t retry_ms = 200;               // a step that failed for want of a leader runs again ...
   uint32_t max_retries = 30;             // ... this many times in a row before the call fails
+  std::shared_ptr<node_metrics>
+      metrics;  // aegis_lock_wait_seconds, aegis_lock_waiters; may be null
 };
 
 lock_manager_actor spawn_lock_manager(caf::actor_system& sys, lock_manager_params p,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <random>
@@ -67,6 +68,7 @@ struct waiter {
   uint64_t stream = 0;     // step::wait: our watch for the predecessor's deletion (0: none)
   call_result failure;     // step::release: the answer once the key is gone
   reply_ptr reply;
+  std::chrono::steady_clock::time_point admitted;  // for aegis_lock_wait_seconds
 };
 
 enum class observing : uint8_t { fetch, first_put, follow };

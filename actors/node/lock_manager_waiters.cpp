@@ -16,6 +16,9 @@
 // step's answer always belongs to the call's current step, and a cancellation that arrives while
 // a step is under way is acted on when the step answers. Watch events name their stream: one from
 // a watch already closed is dropped.
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+
 #include "actors/node/lock_manager_impl.hpp"
 #include "protocol/etcd/v3election.pb.h"
 #include "protocol/etcd/v3lock.pb.h"
@@ -65,6 +68,10 @@ void go(lm_pointer self, uint64_t call, waiter& w, step next) {
   run(self, call, w);
 }
 
+void count_waiters(const lm_state& st) {
+  if (st.p.metrics) st.p.metrics->lock_waiters->Set(static_cast<double>(st.waiters.size()));
+}
+
 // Answers the call and forgets it.
 void finish(lm_pointer self, uint64_t call, waiter& w, call_result r) {
   auto& st = self->state;
@@ -75,6 +82,7 @@ void finish(lm_pointer self, uint64_t call, waiter& w, call_result r) {
     if (q->second.empty()) st.queues.erase(q);
   }
   st.waiters.erase(call);
+  count_waiters(st);
 }
 
 // Gives our key back (if we made or found one) before answering with w.failure.
@@ -91,6 +99,9 @@ void fail(lm_pointer self, uint64_t call, waiter& w, call_result why) {
 }
 
 void held(lm_pointer self, uint64_t call, waiter& w, const etcdserverpb::ResponseHeader& h) {
+  if (const auto& m = self->state.p.metrics)
+    m->lock_wait_seconds->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - w.admitted).count());
   if (!w.campaign) {
     v3lockpb::LockResponse out;
     *out.mutable_header() = h;
@@ -197,7 +208,10 @@ void admit_waiter(lm_pointer self, uint64_t call, waiter w) {
   w.at = w.lease == 0 ? step::grant : step::acquire;
   if (w.lease != 0) w.key = owner_key(w.name, w.lease);
   q.insert({0, call});
-  run(self, call, st.waiters.emplace(call, std::move(w)).first->second);
+  w.admitted = std::chrono::steady_clock::now();
+  auto& admitted = st.waiters.emplace(call, std::move(w)).first->second;
+  count_waiters(st);
+  run(self, call, admitted);
 }
 
 void waiter_step(lm_pointer self, uint64_t call, waiter& w, call_result r) {

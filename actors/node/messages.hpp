@@ -51,6 +51,9 @@ struct apply_batch {
   std::vector<raft::committed_entry> entries;
   std::vector<std::pair<raft::index_t, reply_ptr>> replies;
   uint64_t term = 0;  // the node's current term, for response headers
+  // The node's SetClockSkew fault when the batch was handed over: the state machine reads the
+  // wall clock as this node's stamps would, for aegis_clock_stamp_offset_seconds.
+  int64_t clock_skew_ms = 0;
 };
 using apply_batch_ptr = std::shared_ptr<apply_batch>;
 

@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 
 #include <chrono>
 #include <map>
@@ -132,8 +133,20 @@ void maybe_snapshot(sm_pointer self) {
   self->send(st.consensus, compact_atom::value, std::move(snap));
 }
 
+// This node's wall clock, shifted as its own stamps would be, minus the leader's stamp of the
+// newest applied command: how far this node's clock is from the leader's (plus commit latency).
+void note_stamp_offset(sm_state& st, int64_t clock_skew_ms) {
+  const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count() +
+                    clock_skew_ms;
+  const auto stamp = static_cast<int64_t>(st.machine->last_stamp_ms());
+  st.metrics->clock_stamp_offset->Set(static_cast<double>(wall - stamp) / 1000.0);
+}
+
 void apply_committed(sm_pointer self, const apply_batch& b) {
   auto& st = self->state;
+  const auto started = std::chrono::steady_clock::now();
   st.term = std::max(st.term, b.term);
   if (b.restore) {
     // A snapshot from the leader replaces everything; it is durable in the raft store already.
@@ -144,9 +157,11 @@ void apply_committed(sm_pointer self, const apply_batch& b) {
   }
   auto reply = b.replies.begin();
   uint64_t last = 0;
+  uint64_t commands = 0;
   for (const auto& ce : b.entries) {
     const raft::entry& e = ce.get();
     if (e.index <= st.machine->applied_index()) continue;  // already in the store (restart)
+    if (e.type == raft::entry_type::command) ++commands;
     call_result r = st.machine->apply(e, b.term);
     while (reply != b.replies.end() && reply->first < e.index)
       ++reply;
@@ -155,6 +170,13 @@ void apply_committed(sm_pointer self, const apply_batch& b) {
   }
   if (last != 0) st.machine->commit_batch(last);
   publish(st);
+  // Reads served next and the snapshot are not part of applying; the watch fan-out is.
+  st.metrics->apply_seconds->Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (commands > 0) {
+    st.metrics->proposals_applied->Increment(static_cast<double>(commands));
+    note_stamp_offset(st, b.clock_skew_ms);
+  }
   serve_ready_reads(st);
   update_metrics(st);
   maybe_snapshot(self);

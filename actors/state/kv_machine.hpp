@@ -81,6 +81,8 @@ class kv_machine {
   const lease_table& leases() const { return leases_; }
   const apply_stats& stats() const { return stats_; }
   int64_t revision() const { return kv_.revision(); }
+  // The newest leader stamp applied (never goes back): what this replica takes "now" to be.
+  uint64_t last_stamp_ms() const { return kv_.last_stamp_ms(); }
   uint64_t applied_index() const { return store_.applied_index(); }
   uint64_t db_size_bytes() const { return store_.size_bytes(); }
   void fill_header(etcdserverpb::ResponseHeader& h, uint64_t term) const;

@@ -305,6 +305,10 @@ std::optional<node_status> cluster::status(int node, steady::time_point deadline
   return client(node)->status(deadline);
 }
 
+uint16_t cluster::metrics_port(int node) const {
+  return slot(node).metrics_port;
+}
+
 std::optional<double> cluster::metric(int node, const std::string& name) {
   const auto page = scrape_metrics(slot(node).metrics_port, 2s);
   if (!page) return std::nullopt;

@@ -58,6 +58,7 @@ class cluster {
   std::string log_path(int node) const;
   std::string stderr_path(int node) const;
   std::string client_address(int node) const;
+  uint16_t metrics_port(int node) const;  // its Prometheus /metrics on 127.0.0.1
   // The election_timeout_ms_max the nodes run with (from the options, else the node default).
   std::chrono::milliseconds election_timeout_max() const;
 

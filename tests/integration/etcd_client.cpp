@@ -119,6 +119,15 @@ grpc::Status etcd_client::set_link_faults(uint64_t peer, bool partitioned, uint3
   return admin_->SetLinkFaults(&ctx, req, &resp);
 }
 
+grpc::Status etcd_client::set_clock_skew(int64_t skew_ms, steady::time_point deadline) {
+  grpc::ClientContext ctx;
+  set_deadline(ctx, deadline);
+  aegis::adminpb::ClockSkew req;
+  req.set_skew_ms(skew_ms);
+  aegis::adminpb::FaultsReply resp;
+  return admin_->SetClockSkew(&ctx, req, &resp);
+}
+
 grpc::Status etcd_client::clear_faults(steady::time_point deadline) {
   grpc::ClientContext ctx;
   set_deadline(ctx, deadline);

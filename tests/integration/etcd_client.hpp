@@ -62,6 +62,7 @@ class etcd_client {
   // The AEGIS admin service's fault hooks (refused unless the node runs with fault injection).
   grpc::Status set_link_faults(uint64_t peer, bool partitioned, uint32_t drop_percent,
                                steady::time_point deadline);
+  grpc::Status set_clock_skew(int64_t skew_ms, steady::time_point deadline);
   grpc::Status clear_faults(steady::time_point deadline);
   // Maintenance.Hash of this member's applied state, with the revision it was taken at.
   std::optional<std::pair<uint32_t, int64_t>> hash(steady::time_point deadline);

@@ -7,6 +7,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <sstream>
 
 namespace aegis::it {
@@ -68,6 +69,26 @@ std::optional<double> metric_value(const std::string& page, const std::string& n
     }
   }
   return std::nullopt;
+}
+
+std::optional<double> metric_sum(const std::string& page, const std::string& name,
+                                 const std::vector<std::string>& labels) {
+  std::optional<double> sum;
+  std::istringstream in(page);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with(name + "{") && !line.starts_with(name + " ")) continue;
+    const auto space = line.rfind(' ');
+    const std::string label_part = line.substr(0, space);
+    bool all = true;
+    for (const auto& l : labels)
+      all = all && label_part.find(l) != std::string::npos;
+    if (all) sum = sum.value_or(0) + std::strtod(line.c_str() + space + 1, nullptr);
+  }
+  return sum;
+}
+
+bool has_family(const std::string& page, const std::string& name) {
+  return page.find("# TYPE " + name + " ") != std::string::npos;
 }
 
 }  // namespace aegis::it

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace aegis::it {
 
@@ -14,5 +15,13 @@ std::optional<std::string> scrape_metrics(uint16_t port, std::chrono::millisecon
 
 // The value of the first sample of metric `name` (with or without labels) in a metrics page.
 std::optional<double> metric_value(const std::string& page, const std::string& name);
+
+// The sum of the samples of metric `name` whose labels include every one of `labels` (each
+// written as in the page: `method="Put"`); nullopt when no sample matches.
+std::optional<double> metric_sum(const std::string& page, const std::string& name,
+                                 const std::vector<std::string>& labels);
+
+// Whether the page declares a metric family `name` (its "# TYPE name ..." line).
+bool has_family(const std::string& page, const std::string& name);
 
 }  // namespace aegis::it
