@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <mutex>
 #include <random>
 #include <set>
@@ -68,6 +69,30 @@ uint16_t reserve_port() {
   }
   throw std::runtime_error("no free port in 20000-32000 after " + std::to_string(max_attempts) +
                            " attempts");
+}
+
+uint16_t reserve_port_block(const std::vector<uint16_t>& offsets) {
+  static std::mutex mu;
+  static std::mt19937 rng{std::random_device{}()};
+  std::lock_guard lock(mu);
+  ::mkdir(lock_dir, 0777);
+  uint16_t span = 0;
+  for (uint16_t o : offsets)
+    span = std::max(span, o);
+  if (span >= last_port - first_port) throw std::runtime_error("port block too wide");
+  std::uniform_int_distribution<int> pick(first_port, last_port - span);
+  for (int i = 0; i < max_attempts; ++i) {
+    const auto base = static_cast<uint16_t>(pick(rng));
+    // Every port of the block stays locked once taken, free or not, so no attempt retries it;
+    // a failed attempt leaves its locks behind until the process exits (a few files).
+    bool ok = true;
+    for (size_t j = 0; ok && j < offsets.size(); ++j)
+      ok = lock_port(static_cast<uint16_t>(base + offsets[j])) &&
+           bindable(static_cast<uint16_t>(base + offsets[j]));
+    if (ok) return base;
+  }
+  throw std::runtime_error("no free port block in 20000-32000 after " +
+                           std::to_string(max_attempts) + " attempts");
 }
 
 }  // namespace aegis::it

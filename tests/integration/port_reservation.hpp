@@ -6,10 +6,16 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace aegis::it {
 
 // A free, locked port; throws std::runtime_error when none can be found.
 uint16_t reserve_port();
+
+// A base port P such that P + o is free and locked for every offset o (a launcher that derives
+// its ports from one base, like config/cluster.sh: P+K, P+100+K, P+200+K); throws
+// std::runtime_error when no such P can be found.
+uint16_t reserve_port_block(const std::vector<uint16_t>& offsets);
 
 }  // namespace aegis::it
