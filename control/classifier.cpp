@@ -51,11 +51,12 @@ verdict make(incident_class c, double conf, std::vector<uint32_t> nodes, int64_t
 }
 
 // Times the leader changed to another node (a gap without a leader in between included).
-int leader_changes(const telemetry_view& v, int64_t from_us = INT64_MIN) {
+int leader_changes(const telemetry_view& v, int64_t from_us = INT64_MIN,
+                   int64_t to_us = INT64_MAX) {
   int changes = 0;
   uint32_t last = 0;
   for (const auto& l : v.leaders()) {
-    if (l.leader == 0 || l.at_us < from_us) continue;
+    if (l.leader == 0 || l.at_us < from_us || l.at_us > to_us) continue;
     if (last != 0 && l.leader != last) ++changes;
     last = l.leader;
   }
@@ -240,11 +241,19 @@ std::optional<verdict> partition_stale_leader(const telemetry_view& v) {
   for (uint32_t p : v.nodes()) {
     int run = 0, longest = 0, two_leaders = 0;
     int64_t run_from = 0, from = 0, to = 0;
-    bool led_before = false, stale_led = false;
+    bool led_before = false, stale_led = false, was_up = false, rejoining = false;
     for (const auto& l : v.leaders()) {
       if (l.leader == p) led_before = true;
       const bool leader_elsewhere = l.leader != 0 && l.leader != p;
       const bool cut = leader_elsewhere && cut_off(v, p, l.at_us, l.term);
+      // A node answering again after a crash or pause needs a moment to hear the leader: a
+      // stretch that starts right after it was down is a rejoin, not a partition.
+      if (!cut)
+        rejoining = false;
+      else if (run == 0 && !rejoining && !was_up)
+        rejoining = true;
+      was_up = v.up_at(p, l.at_us);
+      if (rejoining) continue;  // until the node hears the leader again
       if (cut) {
         if (run++ == 0) run_from = l.at_us;
         if (run > longest) longest = run, from = run_from, to = l.at_us;
@@ -293,13 +302,17 @@ std::optional<verdict> lease_starvation(const telemetry_view& v) {
   for (const auto& p : v.series(node, "aegis_lease_expired_total"))
     if (first_expiry < 0 && p.value > v.series(node, "aegis_lease_expired_total").front().value)
       first_expiry = p.at_us;
-  const int changes = leader_changes(v, first_expiry - kLeaseChangeWindowUs);
+  int64_t last_expiry = first_expiry;
+  for (const auto& p : v.series(node, "aegis_lease_expired_total"))
+    if (p.value > v.series(node, "aegis_lease_expired_total").front().value) last_expiry = p.at_us;
+  // Only a change before the expiries can explain them.
+  const int changes = leader_changes(v, first_expiry - kLeaseChangeWindowUs, last_expiry);
   if (changes < 1) return std::nullopt;
   std::vector<evidence> ev{
       {"aegis_lease_expired_total (increase)", node, v.from_us(), v.to_us(), expired, ">=", 1,
        "leases revoked by expiry"},
-      {"leader changes in the 15 s before the first expiry and after", 0,
-       first_expiry - kLeaseChangeWindowUs, v.to_us(), double(changes), ">=", 1,
+      {"leader changes from 15 s before the first expiry to the last", 0,
+       first_expiry - kLeaseChangeWindowUs, last_expiry, double(changes), ">=", 1,
        "keep-alives go through the leader: a leader change is when they get lost"},
       {"aegis_lease_active (largest drop)", node, v.from_us(), v.to_us(), active_drop, ">=", 1,
        "live leases lost"}};

@@ -29,23 +29,8 @@ std::string seconds_text(int64_t us) {
 
 }  // namespace
 
-std::string fault_text(const fault& f, uint32_t nodes) {
-  // The canonical formatter of a one-fault script prints the line "at 0s KIND ARGS".
-  script one;
-  one.nodes = nodes;
-  one.duration_us = 1;
-  fault copy = f;
-  copy.at_us = 0;
-  copy.for_us.reset();
-  one.faults = {copy};
-  const std::string text = format_script(one);
-  const size_t line = text.rfind("\nat ");
-  if (line == std::string::npos) return std::string(keyword(f.kind));
-  std::string out = text.substr(line + 4);                    // "0s KIND ARGS\n"
-  out = out.substr(std::min(out.find(' ') + 1, out.size()));  // "KIND ARGS\n"
-  while (!out.empty() && out.back() == '\n')
-    out.pop_back();
-  return out;
+std::string fault_text(const fault& f, uint32_t /*nodes*/) {
+  return format_fault_action(f);
 }
 
 fault_timeline::fault_timeline(const script& s, std::string cluster_dir, node_api& api,

@@ -102,8 +102,23 @@ void lease_holders::work(uint32_t node) {
     }
     std::this_thread::sleep_until(next);
   }
-  for (auto& h : holders_)
-    if (h->node == node) close_stream(h->mu, h->ctx, h->stream);
+  for (auto& h : holders_) {
+    if (h->node != node) continue;
+    close_stream(h->mu, h->ctx, h->stream);
+    revoke(*h);
+  }
+}
+
+// A holder that ends cleanly gives its lease back, as an application closing its session does,
+// so the run leaves no leases to expire during whatever runs next. Best effort, bounded.
+void lease_holders::revoke(holder& h) {
+  if (h.lease_id == 0) return;
+  grpc::ClientContext ctx;
+  set_deadline(ctx, steady::now() + round_timeout_, false);
+  etcdserverpb::LeaseRevokeRequest req;
+  req.set_id(h.lease_id);
+  etcdserverpb::LeaseRevokeResponse resp;
+  if (api_.lease(h.node)->LeaseRevoke(&ctx, req, &resp).ok()) h.lease_id = 0;
 }
 
 void lease_holders::serve(holder& h) {

@@ -41,6 +41,7 @@ class lease_holders {
   void watchdog();
   void serve(holder& h);
   bool grant(holder& h);
+  void revoke(holder& h);
   void keep_alive(holder& h);
   bool key_present(holder& h);
 
