@@ -426,9 +426,13 @@ bool steady_follower(const telemetry_view& v, uint32_t p, const stint& s) {
 
 // A slow disk delays every answer a node sends (it answers after its fsync): not the link.
 bool slow_disk(const telemetry_view& v, uint32_t p, const stint& s) {
-  const double count = v.increase(p, "aegis_log_fsync_duration_seconds_count", s.from_us, s.to_us);
-  const double sum = v.increase(p, "aegis_log_fsync_duration_seconds_sum", s.from_us, s.to_us);
-  return count > 0 && sum / count >= kStallFsyncMeanS / 2;
+  for (int64_t t : v.rounds()) {
+    if (t < s.from_us || t > s.to_us) continue;
+    const double c = v.increase(p, "aegis_log_fsync_duration_seconds_count", t - kSecondUs, t);
+    const double sum = v.increase(p, "aegis_log_fsync_duration_seconds_sum", t - kSecondUs, t);
+    if (c > 0 && sum / c >= kStallFsyncMeanS / 2) return true;
+  }
+  return false;
 }
 
 std::optional<verdict> flaky_link(const telemetry_view& v) {
