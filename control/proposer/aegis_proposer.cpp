@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
   CLI::App app{"aegis-proposer: proposals (JSON on stdin) to the ledger and to pull requests"};
   cp::proposer_options opt;
   std::string postmortem_trace, llm_model, llm_url;
-  bool llm = false;
-  app.add_flag("--dry-run", opt.dry_run, "print and write files only (no git, no GitHub)");
+  bool llm = false, dry_run = false;
+  app.add_flag("--dry-run", dry_run, "print and write files only (no git, no GitHub)");
   app.add_option("--out", opt.out_dir, "folder for the dry-run files");
   app.add_option("--config-repo", opt.config_repo, "local git repository of node configs");
   app.add_option("--config-file", opt.config_file, "config file to patch (relative to the repo)");
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   app.add_option("--llm-url", llm_url, "Anthropic API base URL");
   CLI11_PARSE(app, argc, argv);
   // Without --dry-run the default is still dry-run unless a repository or GitHub is configured.
-  if (!opt.dry_run && opt.config_repo.empty() && opt.github.repo.empty()) opt.dry_run = true;
+  opt.dry_run = dry_run || (opt.config_repo.empty() && opt.github.repo.empty());
   opt.github.token = env_or_empty("GITHUB_TOKEN");
   try {
     const auto proposals = read_proposals(std::cin);
