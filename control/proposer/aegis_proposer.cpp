@@ -1,14 +1,16 @@
-// aegis-proposer: reads proposals as JSON on stdin (one object, an array, or {"proposals": [...]})
-// and hands them to run_proposer: ledger, then dry-run files or git + GitHub. With --postmortem
-// TRACE it also drafts the postmortem of that trace from the proposals' incidents. Secrets come
-// from the environment only (GITHUB_TOKEN, ANTHROPIC_API_KEY), never from flags, which other
-// users can read in the process list.
+// aegis-proposer: reads proposals as JSON on stdin (one object, an array, or {"proposals": [...]}),
+// or the classifier's verdicts (`aegis-classifier --once | aegis-proposer --dry-run`), which it
+// first takes through advisor, envelope and verifier, and hands them to run_proposer: ledger, then
+// dry-run files or git + GitHub. With --postmortem TRACE it also drafts the postmortem of that
+// trace from the proposals' incidents. Secrets come from the environment only (GITHUB_TOKEN,
+// ANTHROPIC_API_KEY), never from flags, which other users can read in the process list.
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
 
+#include "control/pipeline.hpp"
 #include "control/proposer/postmortem.hpp"
 #include "control/proposer/proposer.hpp"
 
@@ -17,10 +19,13 @@ using aegis::control::proposal;
 
 namespace {
 
-std::vector<proposal> read_proposals(std::istream& in) {
+// Proposals as JSON, or the classifier's document (`aegis-classifier --once | aegis-proposer`):
+// its verdicts then go through advisor -> envelope -> verifier first (control/pipeline.hpp).
+std::vector<proposal> read_proposals(std::istream& in, const aegis::control::document_options& d) {
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) throw std::invalid_argument("stdin is not JSON");
+  if (j.is_object() && j.contains("verdicts")) return aegis::control::proposals_from_document(j, d);
   const auto& list = j.is_object() && j.contains("proposals") ? j.at("proposals") : j;
   std::vector<proposal> out;
   if (list.is_array()) {
@@ -75,12 +80,25 @@ int main(int argc, char** argv) {
   app.add_flag("--llm", llm, "let the Anthropic API (ANTHROPIC_API_KEY) help the postmortem");
   app.add_option("--llm-model", llm_model, "model for --llm (default claude-sonnet-4-5)");
   app.add_option("--llm-url", llm_url, "Anthropic API base URL");
+  aegis::control::document_options doc;
+  doc.scripts_dir = AEGIS_SOURCE_DIR "/chaos/scripts";
+  uint32_t seeds = 5;
+  app.add_option("--scripts-dir", doc.scripts_dir,
+                 "verdicts in: where the fixture scripts are (chaos/scripts), replayed when the "
+                 "verdicts come from a live cluster")
+      ->capture_default_str();
+  app.add_option("--seeds", seeds, "verdicts in: simulator seeds per config for the verifier")
+      ->check(CLI::Range(1, 50))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  doc.config_file = opt.config_file.empty() ? "node.ini" : opt.config_file;
+  for (uint32_t i = 0; i < seeds; ++i)
+    doc.verify.seeds.push_back(i + 1);
   // Without --dry-run the default is still dry-run unless a repository or GitHub is configured.
   opt.dry_run = dry_run || (opt.config_repo.empty() && opt.github.repo.empty());
   opt.github.token = env_or_empty("GITHUB_TOKEN");
   try {
-    const auto proposals = read_proposals(std::cin);
+    const auto proposals = read_proposals(std::cin, doc);
     int rc = cp::run_proposer(proposals, opt);
     if (!postmortem_trace.empty()) {
       cp::postmortem_options pm;

@@ -672,7 +672,7 @@ BOOST_AUTO_TEST_CASE(random_mutations_never_crash) {
 BOOST_AUTO_TEST_CASE(bundled_scripts_parse) {
   namespace fs = std::filesystem;
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(AEGIS_SCRIPTS_DIR)) {
+  for (const auto& entry : fs::recursive_directory_iterator(AEGIS_SCRIPTS_DIR)) {
     if (entry.path().extension() != ".chaos") continue;
     auto r = load_script(entry.path().string());
     if (const auto* e = std::get_if<parse_error>(&r)) BOOST_ERROR(e->to_string());
@@ -680,13 +680,18 @@ BOOST_AUTO_TEST_CASE(bundled_scripts_parse) {
       check_round_trip(*s);
       BOOST_TEST(s->load.has_value(), entry.path().filename() << " has a client load");
     }
-    names.push_back(entry.path().filename().string());
+    names.push_back(fs::relative(entry.path(), AEGIS_SCRIPTS_DIR).string());
   }
   std::sort(names.begin(), names.end());
-  BOOST_TEST(names == (std::vector<std::string>{"baseline.chaos", "clock_skew.chaos", "demo.chaos",
-                                                "election_storm.chaos", "flaky_link.chaos",
-                                                "membership.chaos", "partition_stale_leader.chaos",
-                                                "slow_fsync_leader.chaos", "three_nodes.chaos"}),
+  BOOST_TEST(names == (std::vector<std::string>{
+                          "baseline.chaos", "clock_skew.chaos", "demo.chaos",
+                          "election_storm.chaos", "fixtures/clock_skew.chaos",
+                          "fixtures/election_storm.chaos", "fixtures/flaky_link.chaos",
+                          "fixtures/healthy.chaos", "fixtures/leader_disk_stall.chaos",
+                          "fixtures/lease_starvation.chaos", "fixtures/overload.chaos",
+                          "fixtures/partition_stale_leader.chaos", "fixtures/slow_follower.chaos",
+                          "flaky_link.chaos", "membership.chaos", "partition_stale_leader.chaos",
+                          "slow_fsync_leader.chaos", "three_nodes.chaos", "wan_storm.chaos"}),
              boost::test_tools::per_element());
 }
 
