@@ -3,7 +3,7 @@
 #
 #   1. a 5-node AEGIS cluster on this machine, its timeouts tuned for a LAN;
 #   2. a chaos script that turns its links into a WAN and kills the leader: a real election storm,
-#      under client load, recorded as a trace -- while the agent's classifier watches the live
+#      under client load, recorded as a trace -- while the agent (aegis-agent) watches the live
 #      /metrics endpoints;
 #   3. the classifier's verdicts (live and from the trace), the advisor's patch, the safety
 #      envelope's checks and the verifier's before/after table from the simulator;
@@ -52,8 +52,6 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 base=$(free_base_port)
-endpoints=$(for k in $(seq 1 $nodes); do printf '127.0.0.1:%d,' $((base + 200 + k)); done)
-endpoints=${endpoints%,}
 
 say "1. a 5-node cluster, timeouts tuned for a LAN (heartbeat 50 ms, election 300..600 ms)"
 "$root/config/cluster.sh" up --nodes $nodes --fault-injection --dir "$cluster" --base-port "$base" \
@@ -62,18 +60,21 @@ say "1. a 5-node cluster, timeouts tuned for a LAN (heartbeat 50 ms, election 30
 
 say "2. the incident: $(basename "$script") (links become a WAN, the leader dies), under load"
 grep '^#' "$script" | sed 's/^# */   /'
-# The classifier watches the live endpoints meanwhile: the pipe works on a live cluster too.
-"$build/control/aegis-classifier" --once --endpoints "$endpoints" --window-s 19 \
-  >"$out/verdicts-live.json" 2>"$out/classifier-live.log" &
+# The agent (its typed actors: observer, classifier, advisor, verifier, proposer, postmortem)
+# watches the live /metrics endpoints meanwhile, one 19 s cycle, in dry-run.
+"$build/control/aegis-agent" --cluster-dir "$cluster" --window-s 19 --cycles 1 \
+  --out "$out/agent" --scripts-dir "$root/chaos/scripts" >"$out/agent.log" 2>&1 &
 live_pid=$!
 "$build/chaos/aegis-chaos" run "$script" --dir "$cluster" --trace "$out/incident.trace" |
   sed 's/^/   /'
-wait "$live_pid" || echo "   (the live classifier failed: $out/classifier-live.log)"
+wait "$live_pid" || echo "   (the agent failed: $out/agent.log)"
 live_pid=""
 
-say "3. what the agent saw (live, from /metrics) and what it concludes (from the trace)"
-jq -r '.verdicts[] | "   live:  \(.class) (confidence \(.confidence*100|floor)%): \(.summary)"' \
-  "$out/verdicts-live.json" 2>/dev/null || true
+say "3. what the agent saw live (from /metrics), and the classifier on the recorded trace"
+sed 's/^/   agent: /' "$out/agent.log"
+echo "   (live, the agent has no recording of the incident, so its verifier replays the class's"
+echo "    fixture script, chaos/scripts/fixtures/<class>.chaos; a patch that does not help there is"
+echo "    kept as a negative result. The recorded trace's own replay follows.)"
 "$build/control/aegis-classifier" --once --trace "$out/incident.trace" >"$out/verdicts.json"
 jq -r '.verdicts[] | "   trace: \(.class) (confidence \(.confidence*100|floor)%): \(.summary)",
        (.evidence[] | "            evidence: \(.metric) = \(.value*1000|round/1000) (\(.op) \(.threshold))")' \
@@ -117,6 +118,6 @@ echo "   postmortem:       $(ls "$out"/postmortems/*.md 2>/dev/null | tr '\n' ' 
 echo "   config repo:      $repo (git -C $repo diff main aegis/...)"
 echo "   ledger:           $out/ledger.jsonl"
 echo "   trace:            $out/incident.trace (chaos/TRACE-FORMAT.md)"
-echo "   verdicts:         $out/verdicts.json, $out/verdicts-live.json"
+echo "   verdicts:         $out/verdicts.json (trace); the live agent's files: $out/agent/"
 echo "   cluster logs:     $cluster/node*.log"
 echo "   nothing was applied: a human reviews and merges the pull request."
