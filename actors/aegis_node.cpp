@@ -13,8 +13,12 @@
 #include "actors/node/lock_manager.hpp"
 #include "actors/node/log_line.hpp"
 #include "actors/node/peer_link.hpp"
+#include "actors/node/telemetry_reader.hpp"
 #include "actors/state/kv_machine.hpp"
 #include "config/node_options.hpp"
+// The one way in from control/: the embedded agent ([agent] enabled=true), which is handed the
+// telemetry reader and no other handle of this node (tests/unit/capability_test.cpp).
+#include "control/actors/embedded.hpp"
 #include "gateway/etcd_server.hpp"
 
 namespace {
@@ -139,6 +143,24 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto& grpc_server = std::get<std::unique_ptr<aegis::gateway::etcd_server>>(server);
+  // Read-only telemetry for in-process readers: a scrape answered with the /metrics text.
+  auto telemetry = aegis::node::spawn_telemetry_reader(sys, metrics);
+  aegis::control::actors::agent_actor agent;
+  if (cfg.agent.enabled) {
+    auto spawned = aegis::control::actors::spawn_embedded_agent(
+        sys, cfg, telemetry, [id = cfg.node_id](const std::string& line) {
+          aegis::node::log_line(id) << "agent: " << line << std::endl;
+        });
+    if (auto* why = std::get_if<std::string>(&spawned)) {
+      std::cerr << "aegis-node: " << *why << std::endl;
+      stop_actors();
+      grpc_server->shutdown();
+      return 2;
+    }
+    agent = std::get<aegis::control::actors::agent_actor>(spawned);
+    aegis::node::log_line(cfg.node_id) << "agent: on, dry-run, window " << cfg.agent.window_ms
+                                       << "ms, files in " << cfg.agent.out_dir << std::endl;
+  }
   aegis::node::log_line(cfg.node_id)
       << "serving clients on " << cfg.client_listen.host << ":" << grpc_server->port()
       << ", peers on " << self.peer.str() << ", seed " << seed
@@ -148,6 +170,8 @@ int main(int argc, char** argv) {
   aegis::node::log_line(cfg.node_id) << "stopping on signal " << sig << std::endl;
   // Actors first: the calls they hold are answered ("node stopping") as their reply slots are
   // dropped, so gRPC's shutdown finds no call waiting for an answer.
+  if (agent) caf::anon_send_exit(agent, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(telemetry, caf::exit_reason::user_shutdown);
   stop_actors();
   grpc_server->shutdown();
   return 0;

@@ -87,6 +87,12 @@ std::vector<config_error> validate(const node_config& c) {
   rule(c.max_request_bytes <= c.raft.max_proposal_bytes, "node.max_request_bytes",
        "must be <= raft.max_proposal_bytes (a request becomes one proposal)");
   rule(c.peer_queue_messages > 0, "node.peer_queue_messages", "must be > 0");
+  if (c.agent.enabled) {
+    rule(!c.agent.out_dir.empty(), "agent.out_dir", "must name a directory when the agent is on");
+    rule(c.agent.period_ms >= 10, "agent.period_ms", "must be >= 10ms");
+    rule(c.agent.window_ms >= c.agent.period_ms, "agent.window_ms",
+         "must be >= agent.period_ms (a window holds at least one scrape)");
+  }
   return errs;
 }
 

@@ -28,6 +28,18 @@ struct peer_entry {
 // "2=127.0.0.1:7002" -> {2, 127.0.0.1:7002}.
 std::optional<peer_entry> parse_peer(const std::string& text);
 
+// An agent embedded in the node process ([agent]): the control plane's pipeline
+// (control/actors/) reading only this node's telemetry through its read-only telemetry reader,
+// dry-run, writing its proposals and postmortems under out_dir. Off by default.
+struct agent_config {
+  bool enabled = false;
+  std::string out_dir;             // required when enabled
+  uint32_t window_ms = 20000;      // telemetry per cycle, and the time between cycles
+  uint32_t period_ms = 250;        // one scrape of the node's registry this often
+  uint64_t cycles = 0;             // stop the agent after this many; 0: run with the node
+  std::string scripts_dir = "chaos/scripts";  // fixtures replayed for a live incident
+};
+
 struct node_config {
   uint64_t node_id = 0;           // this node's Raft id: > 0 and listed in `peers`
   std::vector<peer_entry> peers;  // every initial voter, this node included, ids unique
@@ -46,6 +58,7 @@ struct node_config {
   // Idle watches that asked for progress notifications get one this often (etcd: 10 minutes).
   uint32_t watch_progress_notify_ms = 600000;
   raft_config raft;
+  agent_config agent;
 
   const peer_entry* self() const;
   // A stable cluster id derived from the initial membership (same on every member).

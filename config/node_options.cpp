@@ -56,12 +56,12 @@ bool wants_help(int argc, char** argv) {
 }
 
 bool ours(const caf::config_option& opt) {
-  return opt.category() == "node" || opt.category() == "raft";
+  return opt.category() == "node" || opt.category() == "raft" || opt.category() == "agent";
 }
 
 // Keys in our groups that no option declares (typos in a config file).
 std::optional<std::string> unknown_key(const caf::settings& s, const caf::config_option_set& opts) {
-  for (const char* group : {"node", "raft"}) {
+  for (const char* group : {"node", "raft", "agent"}) {
     const auto g = caf::get_if<caf::settings>(&s, group);
     if (!g) continue;
     for (const auto& [key, value] : *g)
@@ -163,6 +163,22 @@ std::optional<std::string> read_node(const caf::settings& s, node_config& c) {
   return std::nullopt;
 }
 
+std::optional<std::string> read_agent(const caf::settings& s, agent_config& a) {
+  if (const auto v = lookup<bool>(s, "agent.enabled")) a.enabled = *v;
+  if (const auto v = lookup<std::string>(s, "agent.out_dir")) a.out_dir = *v;
+  if (const auto v = lookup<std::string>(s, "agent.scripts_dir")) a.scripts_dir = *v;
+  if (const auto v = lookup<uint64_t>(s, "agent.cycles")) a.cycles = *v;
+  for (auto [key, ms] : {std::pair{"agent.window_ms", &a.window_ms},
+                         std::pair{"agent.period_ms", &a.period_ms}}) {
+    const auto t = lookup<timespan>(s, key);
+    if (!t) continue;
+    auto whole = whole_ms(key, *t);
+    if (auto* e = std::get_if<std::string>(&whole)) return *e;
+    *ms = clamp_u32(std::get<uint64_t>(whole));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 const char* node_options::keep(std::string text) {
@@ -196,6 +212,18 @@ node_options::node_options() {
       .add<timespan>("watch_progress_notify_ms",
                      keep("progress notification interval of idle watches [ms, default " +
                           std::to_string(d.watch_progress_notify_ms) + "ms]"));
+  const agent_config a;
+  opt_group{custom_options_, "agent"}
+      .add<bool>("enabled", "run the control-plane agent in this process (dry-run, read-only "
+                            "telemetry) [default false]")
+      .add<std::string>("out_dir", "where the agent writes proposals and postmortems")
+      .add<timespan>("window_ms", keep("telemetry per agent cycle [ms, default " +
+                                       std::to_string(a.window_ms) + "ms]"))
+      .add<timespan>("period_ms", keep("agent scrape period [ms, default " +
+                                       std::to_string(a.period_ms) + "ms]"))
+      .add<uint64_t>("cycles", "agent cycles to run [count, default 0: as long as the node]")
+      .add<std::string>("scripts_dir",
+                        keep("chaos scripts the agent replays [default " + a.scripts_dir + "]"));
   caf::config_option_adder raft{custom_options_, "raft"};
   for (const auto& f : raft_fields()) {
     const char* help = keep(unit_help(f, d.raft));
@@ -211,7 +239,7 @@ node_options::node_options() {
 std::string node_options::help_text() const {
   std::string out =
       "usage: aegis-node --config-file=FILE [--node.KEY=VALUE] [--raft.KEY=VALUE]...\n"
-      "Flags override the file. Keys (file section [node] or [raft]):\n";
+      "Flags override the file. Keys (file section [node], [agent] or [raft]):\n";
   std::string group;
   for (const auto& opt : custom_options_) {
     if (!ours(opt)) continue;
@@ -268,6 +296,7 @@ std::variant<node_config, std::string> node_options::extract() const {
   if (auto err = check_keys(content)) return *err;
   if (auto err = read_node(content, c)) return *err;
   if (auto err = read_raft(content, c.raft)) return *err;
+  if (auto err = read_agent(content, c.agent)) return *err;
   const auto errs = validate(c);
   if (!errs.empty()) return errs.front().key + ": " + errs.front().rule;
   return c;

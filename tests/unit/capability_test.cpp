@@ -19,9 +19,11 @@
 
 #include <tuple>
 #include <type_traits>
+#include <variant>
 
 #include "actors/node/messages.hpp"
 #include "actors/node/telemetry_reader.hpp"
+#include "control/actors/embedded.hpp"
 #include "control/actors/roles.hpp"
 
 namespace {
@@ -135,6 +137,8 @@ struct unpack {
 };
 template <class... Ts>
 struct unpack<std::tuple<Ts...>> : concat<typename unpack<Ts>::type...> {};
+template <class... Ts>
+struct unpack<std::variant<Ts...>> : concat<typename unpack<Ts>::type...> {};
 
 template <class F>
 struct spawn_types;
@@ -142,15 +146,17 @@ template <class R, class... As>
 struct spawn_types<R (*)(As...)>
     : concat<typename unpack<R>::type, typename unpack<std::decay_t<As>>::type...> {};
 
-using spawn_functions_types = concat<spawn_types<decltype(&agent::spawn_observer)>::type,
-                                     spawn_types<decltype(&agent::spawn_classifier)>::type,
-                                     spawn_types<decltype(&agent::spawn_advisor)>::type,
-                                     spawn_types<decltype(&agent::spawn_verifier)>::type,
-                                     spawn_types<decltype(&agent::spawn_proposer)>::type,
-                                     spawn_types<decltype(&agent::spawn_root_cause)>::type,
-                                     spawn_types<decltype(&agent::spawn_postmortem)>::type,
-                                     spawn_types<decltype(&agent::spawn_agent)>::type,
-                                     spawn_types<decltype(&agent::spawn_pipeline)>::type>::type;
+using spawn_functions_types =
+    concat<spawn_types<decltype(&agent::spawn_observer)>::type,
+           spawn_types<decltype(&agent::spawn_classifier)>::type,
+           spawn_types<decltype(&agent::spawn_advisor)>::type,
+           spawn_types<decltype(&agent::spawn_verifier)>::type,
+           spawn_types<decltype(&agent::spawn_proposer)>::type,
+           spawn_types<decltype(&agent::spawn_root_cause)>::type,
+           spawn_types<decltype(&agent::spawn_postmortem)>::type,
+           spawn_types<decltype(&agent::spawn_agent)>::type,
+           spawn_types<decltype(&agent::spawn_pipeline)>::type,
+           spawn_types<decltype(&agent::spawn_embedded_agent)>::type>::type;
 
 // Untyped handles could send anything: none may appear.
 template <class T>
