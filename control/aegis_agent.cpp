@@ -120,7 +120,12 @@ int main(int argc, char** argv) {
                  "append-only ledger (default OUT/ledger.jsonl)");
   app.add_option("--scripts-dir", s.scripts_dir, "chaos scripts (fixtures for live incidents)")
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints the help, or the error with a hint
+    return code == 0 ? 0 : 2;
+  }
 
   if (c.endpoints.empty() && c.cluster_dir.empty() && c.trace.empty())
     bad_usage("give --endpoints H:P,..., --cluster-dir DIR or --trace FILE");

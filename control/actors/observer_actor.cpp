@@ -1,6 +1,7 @@
 // The observer actor: keeps the newest window of telemetry and answers each cycle's request with
 // it. A trace source is read once; live and node sources are sampled every period by the actor
 // itself (a self-message, never a sleep), so a cycle never waits for its window to fill.
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -83,7 +84,13 @@ window on_observe(observer_pointer self, uint64_t cycle) {
     w.sample_period_us = int64_t(st.s.period_s * 1e6);
     w.started_unix_ms = st.started_unix_ms;
     w.samples = st.recent.samples();
-    if (w.samples.empty()) w.error = "no telemetry sampled yet from " + w.source;
+    const bool any_up = std::any_of(w.samples.begin(), w.samples.end(),
+                                    [](const chaos::trace::metric_sample& m) { return m.up; });
+    // A window in which nothing answered tells nothing about the cluster: not "healthy".
+    if (w.samples.empty())
+      w.error = "no telemetry sampled yet from " + w.source;
+    else if (!any_up)
+      w.error = "no scrape of " + w.source + " answered in the window";
   }
   w.cycle = cycle;
   return w;
