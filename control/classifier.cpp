@@ -472,6 +472,10 @@ std::optional<verdict> flaky_link(const telemetry_view& v) {
 }  // namespace
 
 std::vector<verdict> classify(const telemetry_view& view) {
+  // No answered scrape: nothing is known, which is not the same as healthy.
+  const bool any_answer = std::any_of(view.nodes().begin(), view.nodes().end(),
+                                      [&](uint32_t n) { return view.up_share(n) > 0; });
+  if (!any_answer) return {};
   using rule = std::optional<verdict> (*)(const telemetry_view&);
   static constexpr rule kRules[] = {
       election_storm,   leader_disk_stall, slow_follower, partition_stale_leader,

@@ -15,7 +15,8 @@
 
 namespace aegis::control {
 
-// Verdicts for the window, most confident first (ties in class order).
+// Verdicts for the window, most confident first (ties in class order); none when no node
+// answered a single scrape in the window (nothing is known: not healthy either).
 std::vector<verdict> classify(const telemetry_view& view);
 
 }  // namespace aegis::control

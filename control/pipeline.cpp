@@ -69,21 +69,24 @@ std::string proposal_id(const advice& a, const std::string& config_file) {
   return std::string(buf).substr(0, 12);
 }
 
-proposal decide(const verdict& v, const stage_inputs& in) {
+proposal advise_stage(const verdict& v, const stage_inputs& in) {
   proposal p;
   p.incident = v;
   p.advice = advise(v, in.current, in.facts);
   p.config_file = in.config_file;
   p.id = proposal_id(p.advice, in.config_file);
   p.envelope = envelope_checks(p.advice, in.current, in.facts);
-  if (p.advice.patch.empty()) {
+  if (p.advice.patch.empty())
     p.status = "recommendation_only";
-    return p;
-  }
-  if (!envelope_passed(p.envelope)) {
+  else if (!envelope_passed(p.envelope))
     p.status = "rejected_by_envelope";  // never reaches the verifier
-    return p;
-  }
+  else
+    p.status = kAwaitingVerification;
+  return p;
+}
+
+proposal verify_stage(proposal p, const stage_inputs& in) {
+  if (p.status != kAwaitingVerification) return p;
   auto after = apply_patch(in.current, p.advice.patch);
   if (auto* err = std::get_if<std::string>(&after)) {
     p.status = "rejected_by_envelope";
@@ -101,6 +104,10 @@ proposal decide(const verdict& v, const stage_inputs& in) {
                       std::get<config::raft_config>(after), p.advice.target_metric, in.verify);
   p.status = p.verified->improved ? "proposed" : "negative_result";
   return p;
+}
+
+proposal decide(const verdict& v, const stage_inputs& in) {
+  return verify_stage(advise_stage(v, in), in);
 }
 
 std::vector<proposal> decide_all(const std::vector<verdict>& verdicts, const stage_inputs& in) {

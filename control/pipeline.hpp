@@ -32,9 +32,16 @@ struct stage_inputs {
   verify_options verify;
 };
 
-// One verdict through advisor -> envelope -> verifier. Status: "proposed",
-// "rejected_by_envelope", "negative_result", or "recommendation_only" (no patch: the advice is
-// for people; nothing to verify or propose).
+// decide() in two halves, for two actors: advise_stage is advice + envelope (status
+// "recommendation_only", "rejected_by_envelope", or kAwaitingVerification); verify_stage takes
+// an awaiting proposal to "proposed" or "negative_result" (anything else passes unchanged).
+inline constexpr const char* kAwaitingVerification = "awaiting_verification";
+proposal advise_stage(const verdict& v, const stage_inputs& in);
+proposal verify_stage(proposal p, const stage_inputs& in);
+
+// One verdict through advisor -> envelope -> verifier: verify_stage(advise_stage(v, in), in).
+// Status: "proposed", "rejected_by_envelope", "negative_result", or "recommendation_only" (no
+// patch: the advice is for people; nothing to verify or propose).
 proposal decide(const verdict& v, const stage_inputs& in);
 
 // The same for every non-healthy verdict.

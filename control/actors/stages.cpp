@@ -119,43 +119,6 @@ std::optional<chaos::script> incident_for(const window& w, incident_class c,
 }
 
 // The same steps, in the same order, as decide() in control/pipeline.cpp.
-proposal advise_stage(const verdict& v, const stage_inputs& in) {
-  proposal p;
-  p.incident = v;
-  p.advice = advise(v, in.current, in.facts);
-  p.config_file = in.config_file;
-  p.id = proposal_id(p.advice, in.config_file);
-  p.envelope = envelope_checks(p.advice, in.current, in.facts);
-  if (p.advice.patch.empty())
-    p.status = "recommendation_only";
-  else if (!envelope_passed(p.envelope))
-    p.status = "rejected_by_envelope";  // never reaches the verifier
-  else
-    p.status = kAwaitingVerification;
-  return p;
-}
-
-proposal verify_stage(proposal p, const stage_inputs& in) {
-  if (p.status != kAwaitingVerification) return p;
-  auto after = apply_patch(in.current, p.advice.patch);
-  if (auto* err = std::get_if<std::string>(&after)) {
-    p.status = "rejected_by_envelope";
-    p.envelope.push_back({"patch_applies", false, "the patch must apply to the config", *err});
-    return p;
-  }
-  if (!in.incident) {
-    p.verified = verification{.trace = "(none)",
-                              .target_metric = p.advice.target_metric,
-                              .explanation = "no incident script to replay: not verified"};
-    p.status = "negative_result";
-    return p;
-  }
-  p.verified = verify(*in.incident, in.incident_name, in.current,
-                      std::get<config::raft_config>(after), p.advice.target_metric, in.verify);
-  p.status = p.verified->improved ? "proposed" : "negative_result";
-  return p;
-}
-
 namespace {
 
 std::string compact_utc(int64_t unix_ms) {

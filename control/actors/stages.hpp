@@ -64,13 +64,8 @@ stage_inputs inputs_for(const window& w, const std::string& config_file);
 std::optional<chaos::script> incident_for(const window& w, incident_class c,
                                           const std::string& scripts_dir, std::string& name);
 
-// decide() in two halves, for two actors: advise_stage is advice + envelope (status
-// "recommendation_only", "rejected_by_envelope", or "awaiting_verification"); verify_stage takes
-// an awaiting proposal to "proposed" or "negative_result" (anything else passes unchanged).
-// Together they give exactly decide()'s proposal (tests/unit/agent_actors_test.cpp checks it).
-inline constexpr const char* kAwaitingVerification = "awaiting_verification";
-proposal advise_stage(const verdict& v, const stage_inputs& in);
-proposal verify_stage(proposal p, const stage_inputs& in);
+// The advisor and verifier actors run decide()'s two halves, advise_stage and verify_stage
+// (control/pipeline.hpp).
 
 // The trace a postmortem is written from: the recorded one for a trace window; for live and
 // node windows one built from the samples (source "live", roles read from each sample, script

@@ -55,8 +55,10 @@ int draft_postmortem(const std::string& trace_file, const std::vector<proposal>&
     return 1;
   }
   std::vector<aegis::control::verdict> verdicts;
-  for (const auto& p : ps)
+  for (const auto& p : ps) {
     verdicts.push_back(p.incident);
+    opt.exclude_ledger_ids.push_back(p.id);
+  }
   std::cout << cp::write_postmortem(std::get<aegis::chaos::trace::trace>(loaded), verdicts, opt);
   return 0;
 }

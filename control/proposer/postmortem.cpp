@@ -1,7 +1,9 @@
 // Postmortem assembly and delivery (postmortem.hpp).
 #include "control/proposer/postmortem.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -121,6 +123,16 @@ void causes_section(std::ostringstream& o, const material& m) {
   o << "\n";
 }
 
+// Whether the evidence's value met its threshold.
+bool crossed(const evidence& e) {
+  if (e.op == ">=") return e.value >= e.threshold;
+  if (e.op == ">") return e.value > e.threshold;
+  if (e.op == "<=") return e.value <= e.threshold;
+  if (e.op == "<") return e.value < e.threshold;
+  if (e.op == ">= |x|") return std::abs(e.value) >= e.threshold;
+  return e.value == e.threshold;
+}
+
 void lessons_section(std::ostringstream& o, const material& m) {
   o << "## Lessons\n\n";
   std::set<std::string> seen;
@@ -129,6 +141,7 @@ void lessons_section(std::ostringstream& o, const material& m) {
       if (seen.insert(c.doc->lessons[i]).second) o << "- " << c.doc->lessons[i] << "\n";
   for (const auto* v : m.found)
     for (const auto& e : v->evidence) {
+      if (!crossed(e)) continue;  // a corroboration that did not hold is no alert to add
       const auto alert = "Alert when " + e.metric + " " + e.op + " " + fmt_num(e.threshold) +
                          " (it reached " + fmt_num(e.value) + " here).";
       if (seen.insert(alert).second) o << "- " << alert << "\n";
@@ -168,7 +181,13 @@ material gather(const chaos::trace::trace& t, const std::vector<verdict>& verdic
   m.corpus = load_corpus_dir(opt.corpus_dir, &errors);
   if (!opt.ledger_path.empty()) {
     m.ledger = read_ledger(opt.ledger_path, &errors);
-    for (auto& d : ledger_docs(m.ledger))
+    // This incident's own proposals are its outcome, not a past cause: they stay out of the
+    // corpus (the "Proposals on record" section still counts them).
+    std::vector<ledger_entry> past;
+    for (const auto& e : m.ledger)
+      if (!std::count(opt.exclude_ledger_ids.begin(), opt.exclude_ledger_ids.end(), e.id))
+        past.push_back(e);
+    for (auto& d : ledger_docs(past))
       m.corpus.push_back(std::move(d));
   }
   for (const auto& e : errors)

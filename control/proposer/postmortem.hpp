@@ -25,8 +25,9 @@ struct postmortem_options {
   bool dry_run = true;  // true: never any GitHub call
   std::string out_dir;  // when set: writes <out_dir>/postmortems/<name>.md
   std::string corpus_dir = default_corpus_dir();
-  std::string ledger_path;      // when set: its entries join the corpus
-  std::string title;            // empty: "Postmortem: <classes> (<script>, seed N)"
+  std::string ledger_path;                      // when set: its entries join the corpus ...
+  std::vector<std::string> exclude_ledger_ids;  // ... except these (this incident's proposals)
+  std::string title;                            // empty: "Postmortem: <classes> (<script>, seed N)"
   github_config github;         // repo and token set and !dry_run: the postmortem becomes an issue
   llm_config llm;               // enabled with a key: narrative and re-ranking may use it
   http_client* http = nullptr;  // null: libcurl

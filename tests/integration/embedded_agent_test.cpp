@@ -77,3 +77,23 @@ BOOST_AUTO_TEST_CASE(an_agent_without_an_out_dir_is_refused_at_start) {
   BOOST_TEST(exit->code == 2, exit->str());
   BOOST_TEST(c.stderr_text(1).find("agent.out_dir") != std::string::npos, c.stderr_text(1));
 }
+
+// The plain node binary has no agent in it (nothing in actors/ knows control/): asked to run one,
+// it refuses and names the binary that has it.
+BOOST_AUTO_TEST_CASE(the_plain_node_binary_refuses_to_embed_an_agent) {
+  const char* plain = std::getenv("AEGIS_PLAIN_NODE_BIN");
+  BOOST_REQUIRE_MESSAGE(plain && *plain, "AEGIS_PLAIN_NODE_BIN is not set (CTest sets it)");
+  const std::string with_agent = std::getenv("AEGIS_NODE_BIN");
+  setenv("AEGIS_NODE_BIN", plain, 1);
+  {
+    cluster c({.name = "agentplain", .nodes = 1});
+    c.start(1, {.bootstrap = true,
+                .extra_args = {"--agent.enabled=true", "--agent.out_dir=" + c.dir() + "/out"},
+                .capture_stderr = true});
+    const auto exit = c.wait_exit(1, steady::now() + 10s);
+    BOOST_REQUIRE(exit.has_value());
+    BOOST_TEST(exit->code == 2, exit->str());
+    BOOST_TEST(c.stderr_text(1).find("aegis-node-agent") != std::string::npos, c.stderr_text(1));
+  }
+  setenv("AEGIS_NODE_BIN", with_agent.c_str(), 1);
+}

@@ -96,6 +96,15 @@ telemetry_view steady(F tweak) {
 
 }  // namespace
 
+BOOST_AUTO_TEST_CASE(a_window_without_an_answer_has_no_verdict) {
+  std::vector<trace::metric_sample> ms;
+  for (int r = 0; r < 8; ++r)
+    for (uint32_t n = 1; n <= 3; ++n)
+      ms.push_back({.at_us = r * 250'000, .node = n, .up = false});
+  BOOST_TEST(classify(telemetry_view(std::move(ms))).empty());
+  BOOST_TEST(classify(telemetry_view({})).empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_steady_cluster_is_healthy) {
   const auto vs = classify(steady([](int, uint32_t, trace::metric_sample&) {}));
   BOOST_REQUIRE(vs.size() == 1u);
