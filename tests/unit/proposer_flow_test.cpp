@@ -233,7 +233,7 @@ BOOST_AUTO_TEST_CASE(postmortem_with_llm_uses_it_or_falls_back) {
   opt.http = &http;
   opt.log = &log;
   const auto trace = fixture("leader_disk_stall.trace");
-  api.text = "runbook-leader-disk-stall\npostmortem-2024-03-disk-stall\n";  // a valid ranking
+  api.text = "runbook-leader-disk-stall\npostmortem-example-disk-stall\n";  // a valid ranking
   auto md = cp::write_postmortem(trace, {disk_verdict()}, opt);
   BOOST_TEST(has(md, "order suggested by an LLM"));
   api.status = 500;
