@@ -33,10 +33,10 @@ std::optional<peer_entry> parse_peer(const std::string& text);
 // dry-run, writing its proposals and postmortems under out_dir. Off by default.
 struct agent_config {
   bool enabled = false;
-  std::string out_dir;             // required when enabled
-  uint32_t window_ms = 20000;      // telemetry per cycle, and the time between cycles
-  uint32_t period_ms = 250;        // one scrape of the node's registry this often
-  uint64_t cycles = 0;             // stop the agent after this many; 0: run with the node
+  std::string out_dir;         // required when enabled
+  uint32_t window_ms = 20000;  // telemetry per cycle, and the time between cycles
+  uint32_t period_ms = 250;    // one scrape of the node's registry this often
+  uint64_t cycles = 0;         // stop the agent after this many; 0: run with the node
   std::string scripts_dir = "chaos/scripts";  // fixtures replayed for a live incident
 };
 

@@ -168,8 +168,8 @@ std::optional<std::string> read_agent(const caf::settings& s, agent_config& a) {
   if (const auto v = lookup<std::string>(s, "agent.out_dir")) a.out_dir = *v;
   if (const auto v = lookup<std::string>(s, "agent.scripts_dir")) a.scripts_dir = *v;
   if (const auto v = lookup<uint64_t>(s, "agent.cycles")) a.cycles = *v;
-  for (auto [key, ms] : {std::pair{"agent.window_ms", &a.window_ms},
-                         std::pair{"agent.period_ms", &a.period_ms}}) {
+  for (auto [key, ms] :
+       {std::pair{"agent.window_ms", &a.window_ms}, std::pair{"agent.period_ms", &a.period_ms}}) {
     const auto t = lookup<timespan>(s, key);
     if (!t) continue;
     auto whole = whole_ms(key, *t);
@@ -214,8 +214,9 @@ node_options::node_options() {
                           std::to_string(d.watch_progress_notify_ms) + "ms]"));
   const agent_config a;
   opt_group{custom_options_, "agent"}
-      .add<bool>("enabled", "run the control-plane agent in this process (dry-run, read-only "
-                            "telemetry) [default false]")
+      .add<bool>("enabled",
+                 "run the control-plane agent in this process (dry-run, read-only "
+                 "telemetry) [default false]")
       .add<std::string>("out_dir", "where the agent writes proposals and postmortems")
       .add<timespan>("window_ms", keep("telemetry per agent cycle [ms, default " +
                                        std::to_string(a.window_ms) + "ms]"))

@@ -41,11 +41,39 @@ std::string big_jump_note(const std::vector<config_change>& patch) {
 
 }  // namespace
 
+// Whether the measured round trip explains the storm: a timeout below 10x the RTT p99 does. A
+// storm on a timeout the RTT allows means the round trips that mattered went unmeasured (answers
+// lost or reordered during the storm) or something else delays heartbeats.
+bool rtt_explains(const config::raft_config& cur, const std::optional<uint64_t>& rtt) {
+  return rtt && uint64_t(config::kTimeoutPerHeartbeat) * *rtt > cur.election_timeout_ms_min;
+}
+
+std::string storm_rationale(const config::raft_config& cur, const std::optional<uint64_t>& rtt) {
+  const std::string range = std::to_string(cur.election_timeout_ms_min) + ".." +
+                            std::to_string(cur.election_timeout_ms_max) + " ms";
+  const std::string why =
+      " Raft wants the timeout at least 10x the round trip and the heartbeat near it, so a "
+      "leader's heartbeat always lands before anyone gives up on it; the range stays 2x wide to "
+      "break split votes.";
+  if (rtt_explains(cur, rtt))
+    return "Followers time out and campaign while heartbeats are still in flight: the election "
+           "timeout (" +
+           range + ") is too tight for a peer round trip p99 of " + std::to_string(*rtt) + " ms." +
+           why;
+  return "Elections keep repeating although the measured peer round trip (" +
+         (rtt ? "p99 " + std::to_string(*rtt) + " ms" : std::string("not observed")) +
+         ") would allow the election timeout (" + range +
+         "): the round trips that mattered were not measured (heartbeat answers lost or reordered "
+         "during the storm) or something else delays heartbeats. The timeout is doubled, and "
+         "kept at least 10x the heartbeat." +
+         why;
+}
+
 advice election_storm(const advice_input& in) {
   const auto& cur = in.current;
   const auto rtt = rtt_ms(in);
   uint64_t hb = cur.heartbeat_interval_ms, min = 0;
-  if (rtt) {
+  if (rtt_explains(cur, rtt)) {
     hb = std::max<uint64_t>(hb, round_up(*rtt, kHeartbeatStepMs));
     min = round_up(config::kTimeoutPerHeartbeat * *rtt, kTimeoutStepMs);
   } else {
@@ -58,18 +86,7 @@ advice election_storm(const advice_input& in) {
   set_key(a.patch, cur, "election_timeout_ms_min", min);
   set_key(a.patch, cur, "election_timeout_ms_max", max);
   const std::string rtt_text = rtt ? std::to_string(*rtt) + " ms" : "not observed";
-  a.rationale =
-      "Followers time out and campaign while heartbeats are still in flight: the "
-      "election timeout (" +
-      std::to_string(cur.election_timeout_ms_min) + ".." +
-      std::to_string(cur.election_timeout_ms_max) +
-      " ms) is too tight for a peer "
-      "round trip p99 of " +
-      rtt_text +
-      ". Raft wants the timeout at least 10x the "
-      "round trip and the heartbeat near it, so a leader's heartbeat always lands "
-      "before anyone gives up on it; the range stays 2x wide to break split votes." +
-      (rtt ? "" : " Without an RTT figure the timeout is doubled.");
+  a.rationale = storm_rationale(cur, rtt);
   a.expected_effect =
       "Far fewer leader changes and term increments, availability back up; the "
       "price is slower failover after a real leader failure (" +
@@ -78,8 +95,8 @@ advice election_storm(const advice_input& in) {
       "lease TTL of " +
       std::to_string(lease_floor_s(cur, max)) + " s.";
   a.target_metric = "leader_changes";
-  a.recommendation = "Check why the round trip is " + rtt_text +
-                     " (WAN links, saturated NICs, overloaded hosts)." + big_jump_note(a.patch);
+  a.recommendation = "Check the network between the nodes (measured round trip p99: " + rtt_text +
+                     "; WAN links, saturated NICs, overloaded hosts)." + big_jump_note(a.patch);
   return a;
 }
 

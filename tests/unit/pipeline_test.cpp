@@ -61,9 +61,9 @@ void check_rules(const proposal& p) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(every_fixture_anomaly_gets_a_proposal_that_follows_the_rules) {
-  for (const char* name : {"election_storm", "leader_disk_stall", "slow_follower",
-                           "partition_stale_leader", "lease_starvation", "clock_skew",
-                           "overload", "flaky_link"}) {
+  for (const char* name :
+       {"election_storm", "leader_disk_stall", "slow_follower", "partition_stale_leader",
+        "lease_starvation", "clock_skew", "overload", "flaky_link"}) {
     BOOST_TEST_CONTEXT(name) {
       const auto ps = run(name);
       BOOST_TEST(!ps.empty());
