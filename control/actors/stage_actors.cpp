@@ -21,7 +21,12 @@ caf::result<json_list> on_classify(const window& w) {
   return out;
 }
 
-classifier_actor::behavior_type classifier_fn() {
+// CAF 0.17.6 spawns a function actor that takes no arguments through a null empty-tuple
+// pointer (UBSan: "reference binding to null pointer"); the classifier takes its (empty)
+// settings so the spawn goes through a real tuple.
+struct classifier_settings {};
+
+classifier_actor::behavior_type classifier_fn(classifier_settings) {
   return {[](classify_atom, const window& w) { return on_classify(w); }};
 }
 
@@ -121,7 +126,7 @@ verifier_actor::behavior_type verifier_fn(verifier_pointer self, std::string con
 // Detached: each of these computes for a while (the verifier for seconds) and must not hold a
 // scheduler thread that a node's consensus actor may need.
 classifier_actor spawn_classifier(caf::actor_system& sys) {
-  return sys.spawn<caf::detached>(classifier_fn);
+  return sys.spawn<caf::detached>(classifier_fn, classifier_settings{});
 }
 
 advisor_actor spawn_advisor(caf::actor_system& sys, std::string config_file) {

@@ -158,10 +158,12 @@ BOOST_AUTO_TEST_CASE(embedded_with_a_node_reader_a_quiet_leader_is_healthy) {
 namespace {
 
 // An observer that takes longer than a window to answer (a detached actor may block).
-observer_actor::behavior_type slow_observer() {
+// Takes its delay as an argument: CAF 0.17.6 spawns an argument-less function actor through a
+// null empty-tuple pointer, which UBSan (rightly) reports.
+observer_actor::behavior_type slow_observer(std::chrono::milliseconds delay) {
   return {
-      [](observe_atom, uint64_t cycle) {
-        std::this_thread::sleep_for(1200ms);
+      [delay](observe_atom, uint64_t cycle) {
+        std::this_thread::sleep_for(delay);
         return window{.cycle = cycle, .error = "slow on purpose"};
       },
       [](sample_atom) {},
@@ -178,7 +180,7 @@ BOOST_AUTO_TEST_CASE(a_slow_cycle_skips_ticks_and_says_so) {
   s.source = {.kind = "node", .node_id = 1, .window_s = 0.5, .period_s = 0.1};
   s.cycles = 1;
   s.out_dir = out;
-  stage_handles stages{sys.spawn<caf::detached>(slow_observer),
+  stage_handles stages{sys.spawn<caf::detached>(slow_observer, 1200ms),
                        spawn_classifier(sys),
                        spawn_advisor(sys, "aegis.ini"),
                        spawn_verifier(sys, "aegis.ini", kSource + "/chaos/scripts", {}),
