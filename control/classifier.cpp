@@ -299,12 +299,13 @@ std::optional<verdict> lease_starvation(const telemetry_view& v) {
     }
   }
   if (expired < 1) return std::nullopt;
-  for (const auto& p : v.series(node, "aegis_lease_expired_total"))
-    if (first_expiry < 0 && p.value > v.series(node, "aegis_lease_expired_total").front().value)
-      first_expiry = p.at_us;
-  int64_t last_expiry = first_expiry;
-  for (const auto& p : v.series(node, "aegis_lease_expired_total"))
-    if (p.value > v.series(node, "aegis_lease_expired_total").front().value) last_expiry = p.at_us;
+  const auto counts = v.series(node, "aegis_lease_expired_total");  // non-empty: expired >= 1
+  int64_t last_expiry = -1;
+  for (const auto& p : counts) {
+    if (p.value <= counts.front().value) continue;
+    if (first_expiry < 0) first_expiry = p.at_us;
+    last_expiry = p.at_us;
+  }
   // Only a change before the expiries can explain them.
   const int changes = leader_changes(v, first_expiry - kLeaseChangeWindowUs, last_expiry);
   if (changes < 1) return std::nullopt;

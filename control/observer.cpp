@@ -14,6 +14,7 @@ std::variant<observation, std::string> observe_trace(const std::string& path) {
   return observation{.kind = "trace",
                      .trace_path = path,
                      .script_name = t.script_name,
+                     .script_text = t.script_text,
                      .seed = t.seed,
                      .config = t.config,
                      .view = telemetry_view(std::move(t.metrics), t.config)};

@@ -19,7 +19,8 @@ namespace aegis::control {
 struct observation {
   std::string kind;                    // "trace" or "live"
   std::string trace_path;              // kind == "trace": the file read
-  std::string script_name;             // kind == "trace": the script that made it
+  std::string script_name;             // kind == "trace": the script that made it ...
+  std::string script_text;             // ... and its text (the incident the verifier replays)
   uint64_t seed = 0;                   // kind == "trace"
   std::vector<std::string> endpoints;  // kind == "live": host:port per node, node k at k-1
   std::vector<std::pair<std::string, std::string>> config;  // the Raft config, when known

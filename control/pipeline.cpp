@@ -159,21 +159,18 @@ std::vector<proposal> proposals_from_document(const nlohmann::json& doc,
     if (auto* err = std::get_if<std::string>(&o)) throw std::invalid_argument(*err);
     obs.emplace(std::move(std::get<observation>(o)));
   }
-  if (obs) in.facts = facts_from(obs->view);
+  if (obs) {
+    in.facts = facts_from(obs->view);
+    auto s = chaos::parse_script(obs->script_text, obs->script_name);
+    if (auto* sc = std::get_if<chaos::script>(&s)) in.incident = std::move(*sc);
+    in.incident_name = obs->trace_path;
+  }
   if (in.facts.voters == 0 && doc.contains("nodes"))
     in.facts.voters = uint32_t(doc.at("nodes").size());
   std::vector<proposal> out;
   for (const auto& v : verdicts) {
     if (v.cls == incident_class::healthy) continue;
     stage_inputs each = in;
-    if (obs) {
-      auto t = chaos::trace::load_trace(obs->trace_path);
-      if (auto* tr = std::get_if<chaos::trace::trace>(&t)) {
-        auto s = chaos::trace::script_of(*tr);
-        if (auto* sc = std::get_if<chaos::script>(&s)) each.incident = std::move(*sc);
-        each.incident_name = obs->trace_path;
-      }
-    }
     if (!each.incident) {
       each.incident = fixture_script(v.cls, opt.scripts_dir);
       each.incident_name = "fixture " + std::string(name_of(v.cls)) + ".chaos";

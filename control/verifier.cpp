@@ -25,8 +25,7 @@ constexpr row_spec kRows[] = {{"availability", true},         {"leader_changes",
 
 // Leaderless stretches at least as long as the minimum lease TTL: every lease renewed through
 // the lost leader would expire in one (the simulator has no leases to count).
-double lease_expiries(const chaos::trace::trace& t, const config::raft_config& cfg) {
-  telemetry_view v(t.metrics);
+double lease_expiries(const telemetry_view& v, const config::raft_config& cfg) {
   const int64_t ttl_us = int64_t(config::min_lease_ttl_ms(cfg)) * 1000;
   double count = 0;
   int64_t since = -1;
@@ -44,8 +43,7 @@ double lease_expiries(const chaos::trace::trace& t, const config::raft_config& c
 // Share of the samples with a leader, counted from the first election on: the initial election
 // is the same wait under every config and would otherwise penalize longer timeouts for a cost
 // paid once per cluster lifetime, not per incident.
-double availability(const chaos::trace::trace& t) {
-  telemetry_view v(t.metrics);
+double availability(const telemetry_view& v) {
   size_t led = 0, counted = 0;
   bool started = false;
   for (const auto& l : v.leaders()) {
@@ -63,14 +61,15 @@ std::vector<double> figures(const chaos::script& s, const config::raft_config& c
   opt.seed = seed;
   opt.record_trace = true;  // the leader timeline, for lease_expiries
   const auto r = chaos::sim::simulate(s, cfg, opt);
+  const telemetry_view v(r.trace->metrics);  // recorded: record_trace is on
   const bool lin_bad =
       r.linearizability_checked && r.linearizability.verdict != chaos::lin_verdict::linearizable;
-  return {r.trace ? availability(*r.trace) : r.availability,
+  return {availability(v),
           double(r.leader_changes),
           r.commit_p99_ms,
           double(r.ops_fail + r.ops_unknown),
           double(r.snapshots_installed),
-          r.trace ? lease_expiries(*r.trace, cfg) : 0,
+          lease_expiries(v, cfg),
           double(r.violations.size() + (lin_bad ? 1 : 0))};
 }
 
