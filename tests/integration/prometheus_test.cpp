@@ -150,17 +150,34 @@ void make_puts(cluster& c, int leader) {
   }
 }
 
+// Heartbeats the leader timed to `peer`, from its page.
+double heartbeats_timed(const std::string& page, int peer) {
+  return metric_sum(page, "aegis_raft_heartbeat_rtt_seconds_count",
+                    {"peer=\"" + std::to_string(peer) + "\""})
+      .value_or(0);
+}
+
+// Whether node `id`'s page shows what the checks below need: every put applied, and on the
+// leader a timed heartbeat to every peer. The puts take a few milliseconds, often less than one
+// heartbeat interval, so a page scraped right after them may predate the first answer.
+bool page_settled(const cluster& c, int id, int leader, const std::string& page) {
+  if (metric_sum(page, "aegis_proposals_applied_total", {}).value_or(0) < puts_made) return false;
+  if (id != leader) return true;
+  for (int peer = 1; peer <= c.size(); ++peer)
+    if (peer != id && heartbeats_timed(page, peer) == 0) return false;
+  return true;
+}
+
 // Every node's page has every new family; the Put/OK counters add up to the puts made, each node
 // applied them, and the leader timed heartbeats to both peers.
 void check_pages(cluster& c, int leader) {
   double put_ok = 0;
   for (int id = 1; id <= c.size(); ++id) {
     std::optional<std::string> page;
-    // A follower applies the last put a moment after the leader answered it.
     wait_until(
         [&] {
           page = scrape_metrics(c.metrics_port(id), 2s);
-          return page && metric_sum(*page, "aegis_proposals_applied_total", {}) >= puts_made;
+          return page && page_settled(c, id, leader, *page);
         },
         steady::now() + 10s);
     BOOST_REQUIRE_MESSAGE(page, "node " << id << " serves no /metrics page");
@@ -174,10 +191,9 @@ void check_pages(cluster& c, int leader) {
     if (id == leader)
       for (int peer = 1; peer <= c.size(); ++peer)
         if (peer != id)
-          BOOST_CHECK_MESSAGE(metric_sum(*page, "aegis_raft_heartbeat_rtt_seconds_count",
-                                         {"peer=\"" + std::to_string(peer) + "\""})
-                                      .value_or(0) > 0,
-                              "leader " << id << " timed no heartbeat to peer " << peer);
+          BOOST_CHECK_MESSAGE(
+              heartbeats_timed(*page, peer) > 0,
+              "leader " << id << " timed no heartbeat to peer " << peer << " within 10 s");
   }
   BOOST_CHECK_EQUAL(put_ok, puts_made);
 }
