@@ -51,6 +51,7 @@ std::string encode(const raft::message& m) {
   pb.set_hint_term(m.hint_term);
   pb.set_transfer(m.transfer);
   pb.set_context(m.context);
+  pb.set_heartbeat_seq(m.heartbeat_seq);
   pb.mutable_snap_meta()->set_index(m.snap_meta.index);
   pb.mutable_snap_meta()->set_term(m.snap_meta.term);
   to_pb(m.snap_meta.conf, *pb.mutable_snap_meta()->mutable_conf());
@@ -90,6 +91,7 @@ std::variant<raft::message, decode_error> decode(std::string_view bytes) {
   m.hint_term = pb.hint_term();
   m.transfer = pb.transfer();
   m.context = pb.context();
+  m.heartbeat_seq = pb.heartbeat_seq();
   m.snap_meta.index = pb.snap_meta().index();
   m.snap_meta.term = pb.snap_meta().term();
   if (!from_pb(pb.snap_meta().conf(), m.snap_meta.conf))

@@ -78,7 +78,7 @@ struct consensus_state {
   raft::node_id last_leader = raft::no_node;
   uint64_t last_leader_seen_ms = 0;  // when another node was last known to lead (now_ms clock)
   std::map<raft::node_id, peer_metrics> peer_series;  // per peer, created on first use
-  heartbeat_timer heartbeats;                         // leader: heartbeats awaiting an answer
+  heartbeat_timer heartbeats;                         // heartbeats sent as leader, unanswered
 };
 
 using self_pointer = consensus_actor::stateful_pointer<consensus_state>;
@@ -187,7 +187,6 @@ void log_role_change(consensus_state& st) {
   if (c.current_role() == raft::role::leader && st.last_role != raft::role::leader)
     raise_stamp_to_log(st);
   tell_lease_timer(st);
-  if (c.current_role() != raft::role::leader) st.heartbeats.clear();
   if (c.leader() != st.last_leader && c.leader() != raft::no_node) {
     st.metrics->leader_changes->Increment();
     st.metrics->proposals_failed->Increment(
@@ -217,16 +216,18 @@ void send_messages(consensus_state& st, std::vector<raft::message> msgs) {
   for (const auto& m : msgs) {
     auto to = destination(st, m.to);
     if (!to) continue;
-    if (m.type == raft::msg_type::heartbeat) st.heartbeats.sent(m.to, m.context, now);
+    if (m.type == raft::msg_type::heartbeat) st.heartbeats.sent(m.to, m.heartbeat_seq, now);
     caf::anon_send(to, raft_atom::value, protocol::encode(m));
   }
 }
 
-// A heartbeat's answer from `m.from`: one RTT sample, if we timed that heartbeat.
+// A heartbeat's answer from `m.from`: one RTT sample, if we timed that heartbeat. Also after this
+// node stepped down: the answer's term is over, but its round trip is a true measure of the link,
+// and the one that matters most when the round trip is what unseated the leader (a leader whose
+// answers take longer than its election timeout steps down before any arrives).
 void time_heartbeat(consensus_state& st, const raft::message& m) {
   if (m.type != raft::msg_type::heartbeat_response) return;
-  if (st.core->current_role() != raft::role::leader) return;
-  const auto rtt = st.heartbeats.answered(m.from, m.context, heartbeat_timer::clock::now());
+  const auto rtt = st.heartbeats.answered(m.from, m.heartbeat_seq, heartbeat_timer::clock::now());
   if (rtt) series_of(st, m.from).heartbeat_rtt->Observe(*rtt);
 }
 

@@ -2,23 +2,20 @@
 
 namespace aegis::node {
 
-void heartbeat_timer::sent(uint64_t peer, uint64_t context, clock::time_point at) {
+void heartbeat_timer::sent(uint64_t peer, uint64_t seq, clock::time_point at) {
+  if (seq == 0) return;
   auto& q = waiting_[peer];
-  if (q.size() >= max_waiting) q.pop_front();
-  q.push_back({context, at});
+  q.insert_or_assign(seq, at);
+  if (q.size() > max_waiting) q.erase(q.begin());
 }
 
-std::optional<double> heartbeat_timer::answered(uint64_t peer, uint64_t context,
-                                                clock::time_point at) {
-  auto it = waiting_.find(peer);
-  if (it == waiting_.end()) return std::nullopt;
-  auto& q = it->second;
-  // Contexts never decrease within a leadership: older rounds still waiting were lost.
-  while (!q.empty() && q.front().context < context)
-    q.pop_front();
-  if (q.empty() || q.front().context != context) return std::nullopt;  // one we did not time
-  const auto rtt = std::chrono::duration<double>(at - q.front().at).count();
-  q.pop_front();
+std::optional<double> heartbeat_timer::answered(uint64_t from, uint64_t seq, clock::time_point at) {
+  auto peer = waiting_.find(from);
+  if (peer == waiting_.end()) return std::nullopt;
+  auto it = peer->second.find(seq);
+  if (it == peer->second.end()) return std::nullopt;
+  const auto rtt = std::chrono::duration<double>(at - it->second).count();
+  peer->second.erase(it);
   return rtt;
 }
 

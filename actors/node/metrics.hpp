@@ -39,7 +39,8 @@ struct node_metrics {
   // Per peer, on the leader (0 / no samples elsewhere):
   //   aegis_raft_follower_match_lag{peer}: entries the peer's log is behind the leader's;
   //   aegis_raft_heartbeat_rtt_seconds{peer}: heartbeat sent -> its answer back (heartbeats
-  //     only: an append's answer waits for the follower's fsync, which would hide the network);
+  //     only: an append's answer waits for the follower's fsync, which would hide the network;
+  //     paired by heartbeat number, see heartbeat_timer.hpp);
   //   aegis_snapshots_sent_total{peer}: snapshot transfers started toward the peer.
   prometheus::Gauge* follower_match_lag(uint64_t peer);
   prometheus::Histogram* heartbeat_rtt(uint64_t peer);

@@ -201,6 +201,7 @@ class core {
   uint64_t election_reset_ms_ = 0;    // last time we heard from a leader, voted, or campaigned
   uint64_t election_timeout_ms_ = 0;  // randomized in [min, max] at every reset
   uint64_t heartbeat_sent_ms_ = 0;    // leader: last heartbeat round
+  uint64_t heartbeat_seq_ = 0;        // heartbeat rounds broadcast so far (the last one's number)
 
   // ---- candidate ----
   std::map<node_id, bool> votes_;  // voter -> granted, for the current (pre-)election

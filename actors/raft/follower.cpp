@@ -72,7 +72,10 @@ void core::reject_append(const message& m) {
 void core::handle_heartbeat(const message& m) {
   // The leader sends min(its commit, our match), which our log holds.
   commit_to(std::min(m.commit, log_.last_index()));
-  send({.type = msg_type::heartbeat_response, .to = m.from, .context = m.context});
+  send({.type = msg_type::heartbeat_response,
+        .to = m.from,
+        .context = m.context,
+        .heartbeat_seq = m.heartbeat_seq});
 }
 
 void core::handle_snapshot_chunk(const message& m) {

@@ -226,12 +226,14 @@ void core::broadcast_heartbeat() {
   heartbeat_sent_ms_ = now_ms_;
   read_broadcast_ = false;
   if (!reads_.empty() && reads_.back().seq > read_seq_) ++read_seq_;
+  ++heartbeat_seq_;
   for (auto& [n, pr] : prs_) {
     pr.commit_sent = std::max(pr.commit_sent, std::min(pr.match, commit_));
     send({.type = msg_type::heartbeat,
           .to = n,
           .commit = std::min(pr.match, commit_),
-          .context = read_seq_});
+          .context = read_seq_,
+          .heartbeat_seq = heartbeat_seq_});
   }
 }
 

@@ -91,8 +91,10 @@ enum class msg_type : uint8_t {
                         // with its commit index when the notice is below it)
   append_response,      // !reject: index = last entry now matching; reject: index = the rejected
                         // prev index, reject_hint/hint_term = where the leader should retry
-  heartbeat,            // commit: min(leader commit, follower match); context: read-index round
-  heartbeat_response,   // context: echoed
+  heartbeat,            // commit: min(leader commit, follower match); context: read-index round;
+                        // heartbeat_seq: this heartbeat's number (one per round, never reused
+                        // by this leader process)
+  heartbeat_response,   // context, heartbeat_seq: echoed
   snapshot_chunk,       // snap_meta, snap_offset, snap_data, snap_done
   snapshot_response,    // reject; !done: snap_offset = bytes received; done: index = installed
   timeout_now,          // leadership transfer: campaign now, skipping pre-vote
@@ -118,6 +120,10 @@ struct message {
   term_t hint_term = 0;
   bool transfer = false;
   uint64_t context = 0;
+  // Names one heartbeat round so the host can pair each answer with the heartbeat it answers,
+  // even when answers arrive out of order or some are lost (for its RTT metric). The core never
+  // reads it back: Raft's rules do not depend on it.
+  uint64_t heartbeat_seq = 0;
   snapshot_meta snap_meta{};
   uint64_t snap_offset = 0;
   std::string snap_data{};

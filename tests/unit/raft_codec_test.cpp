@@ -31,6 +31,7 @@ message random_message(std::mt19937_64& rng) {
   m.hint_term = u(100);
   m.transfer = u(2);
   m.context = rng();
+  m.heartbeat_seq = rng();
   m.snap_meta = {u(1000), u(100), raft::conf_state{{1, 2, 3}, {7}}};
   m.snap_offset = u(1 << 20);
   m.snap_data = std::string(u(100), '\0');  // binary-safe, NULs included
