@@ -77,6 +77,33 @@ double max_term(const telemetry_view& v, bool at_end) {
 
 // ---- election storm --------------------------------------------------------------------------
 
+// When the storm began: a second before any node first reported a term above the highest term at
+// the window's start (the window's start when none did). The round trips that matter are the ones
+// from then on; a healthy stretch before the storm would dilute them.
+int64_t storm_start_us(const telemetry_view& v) {
+  const double start_term = max_term(v, false);
+  int64_t first = v.to_us();
+  for (uint32_t n : v.nodes())
+    for (const point& p : v.series(n, "aegis_raft_term"))
+      if (p.value > start_term) {
+        first = std::min(first, p.at_us);
+        break;
+      }
+  return std::max(v.from_us(), first - kSecondUs);
+}
+
+// Heartbeat round trips (mean, ms) from `from_us` to the window's end, and their count.
+std::pair<double, double> heartbeat_rtt_ms(const telemetry_view& v, int64_t from_us) {
+  double sum = 0, count = 0;
+  for (uint32_t n : v.nodes())
+    for (uint32_t p : v.peers(n, "aegis_raft_heartbeat_rtt_seconds_count")) {
+      count +=
+          v.increase(n, peer_key("aegis_raft_heartbeat_rtt_seconds_count", p), from_us, v.to_us());
+      sum += v.increase(n, peer_key("aegis_raft_heartbeat_rtt_seconds_sum", p), from_us, v.to_us());
+    }
+  return {count > 0 ? 1000 * sum / count : 0, count};
+}
+
 std::optional<verdict> election_storm(const telemetry_view& v) {
   const double growth = max_term(v, true) - max_term(v, false);
   const auto& ls = v.leaders();
@@ -93,20 +120,13 @@ std::optional<verdict> election_storm(const telemetry_view& v) {
        ">=", strong ? kStormTermGrowth : kStormTermGrowthWeak, "terms started in the window"},
       {"rounds without a leader (share)", 0, v.from_us(), v.to_us(), leaderless, ">=",
        kStormLeaderlessShare, "scrape rounds in which no node reported aegis_raft_is_leader=1"}};
-  // Corroboration: heartbeat round trips close to the election timeout.
-  double rtt_sum = 0, rtt_count = 0;
-  for (uint32_t n : v.nodes())
-    for (uint32_t p : v.peers(n, "aegis_raft_heartbeat_rtt_seconds_count")) {
-      rtt_count += v.increase(n, peer_key("aegis_raft_heartbeat_rtt_seconds_count", p), v.from_us(),
-                              v.to_us());
-      rtt_sum += v.increase(n, peer_key("aegis_raft_heartbeat_rtt_seconds_sum", p), v.from_us(),
-                            v.to_us());
-    }
+  // Corroboration: heartbeat round trips during the storm close to the election timeout.
+  const int64_t storm_from = storm_start_us(v);
+  const auto [rtt_ms, rtt_count] = heartbeat_rtt_ms(v, storm_from);
   double corroborated = 0;
   if (auto et = v.config_number("election_timeout_ms_min"); et && rtt_count > 0) {
-    const double rtt_ms = 1000 * rtt_sum / rtt_count;
-    ev.push_back({"heartbeat RTT mean (ms)", 0, v.from_us(), v.to_us(), rtt_ms, ">=", *et / 10,
-                  "the election timeout should be >= 10x the peer round trip"});
+    ev.push_back({"heartbeat RTT mean during the storm (ms)", 0, storm_from, v.to_us(), rtt_ms,
+                  ">=", *et / 10, "the election timeout should be >= 10x the peer round trip"});
     corroborated = rtt_ms >= *et / 10 ? 1 : 0;
   }
   const double ratio = std::max(growth / kStormTermGrowth, leaderless / kStormLeaderlessShare);
