@@ -245,9 +245,6 @@ void engine::after_step(sim_node& n) {
       l += " " + std::to_string(id);
     note("configuration: voters" + v + (l.empty() ? "" : ", learners" + l));
   }
-  // Round trips are timed within one leadership: answers to an earlier term's heartbeats would
-  // read as seconds-long round trips.
-  if (n.seen_role != c.current_role() || n.seen_term != c.term()) n.stats.heartbeat_out_us.clear();
   if (c.leader() != 0 && c.leader() != n.stats.last_leader) ++n.stats.leader_changes;
   if (c.leader() != 0) n.stats.last_leader = c.leader();
   n.seen_role = c.current_role();

@@ -45,8 +45,10 @@ struct node_stats {
   int64_t fsync_us = 0;  // sums in whole microseconds: exact, so the trace prints short numbers
   uint64_t snapshots_installed = 0;
   std::map<uint32_t, uint64_t> snapshots_sent;  // by peer slot
-  // Heartbeat round trips by peer slot: when the oldest unanswered one left, and count/sum.
-  std::map<uint32_t, int64_t> heartbeat_out_us;
+  // Heartbeat round trips, paired as a real node pairs them (actors/node/heartbeat_timer.hpp): by
+  // peer slot, then heartbeat number, when each unanswered one left (at most 64 per peer); and
+  // count/sum of the answered ones.
+  std::map<uint32_t, std::map<uint64_t, int64_t>> heartbeat_out_us;
   std::map<uint32_t, std::pair<uint64_t, int64_t>> heartbeat_rtt;  // count, sum in us
   raft::node_id last_leader = 0;
   int64_t stamp_offset_ms = 0;  // local clock minus the stamp of the last applied command

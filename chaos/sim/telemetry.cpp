@@ -108,19 +108,24 @@ void engine::observe_send(const raft::message& m, uint32_t from_slot) {
   if (!rec_ || from_slot == 0) return;
   node_stats& st = nodes_[from_slot].stats;
   const uint32_t to = slot(m.to);
-  if (m.type == raft::msg_type::heartbeat) st.heartbeat_out_us.emplace(to, now_us_);
+  if (m.type == raft::msg_type::heartbeat && m.heartbeat_seq != 0) {
+    auto& waiting = st.heartbeat_out_us[to];
+    waiting.insert_or_assign(m.heartbeat_seq, now_us_);
+    if (waiting.size() > 64) waiting.erase(waiting.begin());
+  }
   if (m.type == raft::msg_type::snapshot_chunk && m.snap_offset == 0) ++st.snapshots_sent[to];
 }
 
 void engine::observe_deliver(sim_node& n, const raft::message& m) {
   if (!rec_ || m.type != raft::msg_type::heartbeat_response) return;
   const uint32_t from = slot(m.from);
-  auto it = n.stats.heartbeat_out_us.find(from);
-  if (it == n.stats.heartbeat_out_us.end()) return;
+  auto& waiting = n.stats.heartbeat_out_us[from];
+  auto it = waiting.find(m.heartbeat_seq);
+  if (it == waiting.end()) return;
   auto& [count, sum] = n.stats.heartbeat_rtt[from];
   ++count;
   sum += now_us_ - it->second;
-  n.stats.heartbeat_out_us.erase(it);
+  waiting.erase(it);
 }
 
 void engine::pause(sim_node& n) {
