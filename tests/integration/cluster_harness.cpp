@@ -204,6 +204,7 @@ void cluster::start_all() {
 
 void cluster::start(int node, const start_options& opts) {
   auto& n = slot(node);
+  std::lock_guard procs(procs_mu_);
   if (n.proc.running())
     throw std::logic_error("node " + std::to_string(node) + " is already running");
   std::vector<std::string> argv{node_bin_, "--config-file=" + config_path(node)};
@@ -227,12 +228,14 @@ void cluster::start(int node, const start_options& opts) {
 }
 
 void cluster::kill(int node) {
+  std::lock_guard procs(procs_mu_);
   slot(node).ended_by_harness = true;
   const auto e = slot(node).proc.kill();
   std::clog << stamp() << "node " << node << " killed (" << e.str() << ")\n";
 }
 
 void cluster::kill_all() {
+  std::lock_guard procs(procs_mu_);
   for (auto& n : nodes_) {
     n.ended_by_harness = true;
     n.proc.signal(SIGKILL);
@@ -243,6 +246,7 @@ void cluster::kill_all() {
 }
 
 bool cluster::stop(int node, std::chrono::milliseconds grace) {
+  std::lock_guard procs(procs_mu_);
   slot(node).ended_by_harness = true;
   const auto [e, clean] = slot(node).proc.terminate(steady::now() + grace);
   std::clog << stamp() << "node " << node << " stopped (" << e.str()
@@ -251,13 +255,16 @@ bool cluster::stop(int node, std::chrono::milliseconds grace) {
 }
 
 bool cluster::running(int node) {
+  std::lock_guard procs(procs_mu_);
   return slot(node).proc.running();
 }
 pid_t cluster::pid(int node) const {
+  std::lock_guard procs(procs_mu_);
   return slot(node).proc.pid();
 }
 
 std::optional<exit_info> cluster::wait_exit(int node, steady::time_point deadline) {
+  std::lock_guard procs(procs_mu_);
   return slot(node).proc.wait_until(deadline);
 }
 

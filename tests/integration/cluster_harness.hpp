@@ -122,6 +122,9 @@ class cluster {
   std::string dir_;
   std::vector<node_slot> nodes_;
   mutable std::mutex clients_mu_;
+  // Guards every node's child_process: tests call live_nodes() from load threads while the main
+  // thread kills or restarts nodes, and two threads must not reap (or replace) one process.
+  mutable std::mutex procs_mu_;
 };
 
 // Polls `pred` every few milliseconds until it holds (true) or `deadline` passes (false).
