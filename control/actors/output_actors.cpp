@@ -124,16 +124,6 @@ struct postmortem_state {
 };
 using postmortem_pointer = postmortem_actor::stateful_pointer<postmortem_state>;
 
-// Where write_postmortem puts the file (control/proposer/postmortem.cpp names it so); checked
-// after writing, so a change there shows as an error here rather than a wrong path.
-std::string expected_path(const std::string& out_dir, const chaos::trace::trace& t) {
-  std::string stem = std::filesystem::path(t.script_name).stem().string();
-  for (auto& c : stem)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
-  return out_dir + "/postmortems/postmortem-" + (stem.empty() ? std::string("trace") : stem) + "-" +
-         std::to_string(t.seed) + ".md";
-}
-
 caf::result<postmortem_report> on_postmortem(postmortem_state& st, const window& w,
                                              const json_list& vs) {
   std::vector<verdict> verdicts;
@@ -152,7 +142,8 @@ caf::result<postmortem_report> on_postmortem(postmortem_state& st, const window&
   }
   st.log->stream().flush();
   if (st.opt.out_dir.empty()) return r;
-  r.path = expected_path(st.opt.out_dir, t);
+  // write_postmortem logs, not throws, a failed write: an absent file is that error.
+  r.path = proposer::postmortem_path(st.opt.out_dir, t);
   if (!std::filesystem::exists(r.path)) {
     r.error = "postmortem: not found at " + r.path + " (see postmortem.log)";
     r.path.clear();

@@ -237,18 +237,10 @@ std::string render(const material& m, const std::string& title, const std::strin
   return o.str();
 }
 
-std::string file_stem(const chaos::trace::trace& t) {
-  std::string stem = std::filesystem::path(t.script_name).stem().string();
-  for (auto& c : stem)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
-  return "postmortem-" + (stem.empty() ? std::string("trace") : stem) + "-" +
-         std::to_string(t.seed);
-}
-
 void deliver(const std::string& md, const std::string& title, const chaos::trace::trace& t,
              http_client& http, const postmortem_options& opt) {
   if (!opt.out_dir.empty()) {
-    const auto path = opt.out_dir + "/postmortems/" + file_stem(t) + ".md";
+    const auto path = postmortem_path(opt.out_dir, t);
     const auto err = chaos::trace::save_text(path, md);
     log_of(opt) << "postmortem: " << (err.empty() ? "written to " + path : err) << "\n";
   }
@@ -264,6 +256,14 @@ void deliver(const std::string& md, const std::string& title, const chaos::trace
 }
 
 }  // namespace
+
+std::string postmortem_path(const std::string& out_dir, const chaos::trace::trace& t) {
+  std::string stem = std::filesystem::path(t.script_name).stem().string();
+  for (auto& c : stem)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  return out_dir + "/postmortems/postmortem-" + (stem.empty() ? std::string("trace") : stem) + "-" +
+         std::to_string(t.seed) + ".md";
+}
 
 std::string write_postmortem(const chaos::trace::trace& t, const std::vector<verdict>& verdicts,
                              const postmortem_options& opt) {

@@ -36,6 +36,10 @@ struct postmortem_options {
   size_t max_timeline = 40;  // lines before "... N more"
 };
 
+// Where write_postmortem writes the postmortem of `t` under `out_dir`:
+// <out_dir>/postmortems/postmortem-<script stem>-<seed>.md.
+std::string postmortem_path(const std::string& out_dir, const chaos::trace::trace& t);
+
 // Builds the postmortem and delivers it per the options; returns the markdown. Delivery
 // failures (unwritable folder, GitHub errors) are reported to the log, never thrown; the
 // markdown is returned regardless.
