@@ -74,14 +74,46 @@ uint64_t pick_seed(const node_config& cfg) {
   return (uint64_t{rd()} << 32) | rd();
 }
 
-int wait_for_stop_signal() {
+// Everything consensus starts from: the stores, the seeds and the metrics registry (served on
+// the metrics port from here on).
+aegis::node::consensus_params consensus_inputs(const node_config& cfg) {
+  auto params = open_data(cfg);
+  params.seed = pick_seed(cfg);
+  params.incarnation = pick_seed(node_config{});  // always drawn, never configured
+  std::string metrics_error;
+  params.metrics = aegis::node::make_metrics(
+      cfg.node_id, cfg.metrics_listen.host.empty() ? "" : cfg.metrics_listen.str(), metrics_error);
+  if (!metrics_error.empty()) die(1, metrics_error);
+  return params;
+}
+
+// SIGTERM and SIGINT: blocked in every thread, so only sigwait() takes them.
+sigset_t stop_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  return set;
+}
+
+int wait_for_stop_signal() {
+  const sigset_t set = stop_signals();
   int sig = 0;
   sigwait(&set, &sig);
   return sig;
+}
+
+// The extension's handle (empty when the config enables no agent), or why it cannot start.
+std::variant<caf::actor, std::string> start_extension(const aegis::node::node_extension& extension,
+                                                      caf::actor_system& sys,
+                                                      const node_config& cfg,
+                                                      aegis::node::telemetry_reader_actor reader) {
+  if (!cfg.agent.enabled) return caf::actor{};
+  if (!extension)
+    return std::string(
+        "[agent] enabled=true needs the node binary with the agent: aegis-node-agent "
+        "(control/aegis_node_agent.cpp)");
+  return extension(sys, cfg, std::move(reader));
 }
 
 }  // namespace
@@ -90,11 +122,8 @@ namespace aegis::node {
 
 int run_node(int argc, char** argv, const node_extension& extension) {
   // Block the stop signals before any thread starts, so only sigwait() below receives them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   aegis::config::node_options opts;
   opts.load<caf::io::middleman>();
@@ -108,13 +137,7 @@ int run_node(int argc, char** argv, const node_extension& extension) {
   }
   const node_config cfg = *loaded.cfg;
 
-  auto params = open_data(cfg);
-  params.seed = pick_seed(cfg);
-  params.incarnation = pick_seed(node_config{});  // always drawn, never configured
-  std::string metrics_error;
-  params.metrics = aegis::node::make_metrics(
-      cfg.node_id, cfg.metrics_listen.host.empty() ? "" : cfg.metrics_listen.str(), metrics_error);
-  if (!metrics_error.empty()) die(1, metrics_error);
+  auto params = consensus_inputs(cfg);
   const auto metrics = params.metrics;  // params moves into consensus; the gateway counts too
   const uint64_t seed = params.seed;
   caf::actor_system sys{opts};
@@ -144,21 +167,15 @@ int run_node(int argc, char** argv, const node_extension& extension) {
   auto& grpc_server = std::get<std::unique_ptr<aegis::gateway::etcd_server>>(server);
   // Read-only telemetry for in-process readers: a scrape answered with the /metrics text.
   auto telemetry = aegis::node::spawn_telemetry_reader(sys, metrics);
-  caf::actor extra;
-  if (cfg.agent.enabled) {
-    auto started = extension ? extension(sys, cfg, telemetry)
-                             : std::variant<caf::actor, std::string>(std::string(
-                                   "[agent] enabled=true needs the node binary with the agent: "
-                                   "aegis-node-agent (control/aegis_node_agent.cpp)"));
-    if (auto* why = std::get_if<std::string>(&started)) {
-      std::cerr << "aegis-node: " << *why << std::endl;
-      caf::anon_send_exit(telemetry, caf::exit_reason::user_shutdown);
-      stop_actors();
-      grpc_server->shutdown();
-      return 2;
-    }
-    extra = std::get<caf::actor>(started);
+  auto started = start_extension(extension, sys, cfg, telemetry);
+  if (auto* why = std::get_if<std::string>(&started)) {
+    std::cerr << "aegis-node: " << *why << std::endl;
+    caf::anon_send_exit(telemetry, caf::exit_reason::user_shutdown);
+    stop_actors();
+    grpc_server->shutdown();
+    return 2;
   }
+  const caf::actor extra = std::get<caf::actor>(started);
   aegis::node::log_line(cfg.node_id)
       << "serving clients on " << cfg.client_listen.host << ":" << grpc_server->port()
       << ", peers on " << self.peer.str() << ", seed " << seed

@@ -92,4 +92,11 @@ std::string get_field(const raft_config& c, const field& f) {
       f.member);
 }
 
+std::vector<std::pair<std::string, std::string>> field_pairs(const raft_config& c) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : raft_fields())
+    out.emplace_back(std::string(f.key), get_field(c, f));
+  return out;
+}
+
 }  // namespace aegis::config

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -28,5 +29,7 @@ const field* find_field(std::string_view key);
 std::optional<std::string> set_field(raft_config& c, std::string_view key, std::string_view value);
 // The value of `key` in text form, as set_field accepts it.
 std::string get_field(const raft_config& c, const field& f);
+// Every field as key=value text pairs in schema order (a trace's `config` lines).
+std::vector<std::pair<std::string, std::string>> field_pairs(const raft_config& c);
 
 }  // namespace aegis::config

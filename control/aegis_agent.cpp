@@ -15,6 +15,7 @@
 #include <iostream>
 
 #include "chaos/real/cluster_dir.hpp"
+#include "config/schema.hpp"
 #include "control/actors/roles.hpp"
 #include "control/actors/stages.hpp"
 
@@ -54,7 +55,7 @@ void resolve_source(cli& c) {
   const auto& info = std::get<chaos::real::cluster_info>(loaded);
   for (const auto& m : info.members)
     src.endpoints.push_back(m.metrics_addr);
-  src.config = config_pairs(info.raft);
+  src.config = config::field_pairs(info.raft);
 }
 
 int wait_for_stop(caf::scoped_actor& self, const agent_actor& agent) {

@@ -45,8 +45,7 @@ int main(int argc, char** argv) {
     const auto& info = std::get<chaos::real::cluster_info>(c);
     for (const auto& m : info.members)
       endpoints.push_back(m.metrics_addr);
-    for (const auto& f : config::raft_fields())
-      config.emplace_back(std::string(f.key), config::get_field(info.raft, f));
+    config = config::field_pairs(info.raft);
   }
   if (trace_path.empty() && endpoints.empty()) {
     std::cerr << "aegis-classifier: give --trace FILE, --endpoints H:P,... or --cluster-dir DIR\n";

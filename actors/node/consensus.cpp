@@ -9,12 +9,12 @@
 #include <map>
 
 #include "actors/node/forwarding.hpp"
-#include "actors/node/heartbeat_timer.hpp"
 #include "actors/node/lease_timer.hpp"
 #include "actors/node/log_actor.hpp"
 #include "actors/node/log_line.hpp"
 #include "actors/node/peer_link.hpp"
 #include "actors/node/state_machine.hpp"
+#include "actors/raft/heartbeat_pairing.hpp"
 #include "protocol/command.pb.h"
 #include "protocol/etcd/rpc.pb.h"
 #include "protocol/raft_codec.hpp"
@@ -78,7 +78,7 @@ struct consensus_state {
   raft::node_id last_leader = raft::no_node;
   uint64_t last_leader_seen_ms = 0;  // when another node was last known to lead (now_ms clock)
   std::map<raft::node_id, peer_metrics> peer_series;  // per peer, created on first use
-  heartbeat_timer heartbeats;                         // heartbeats sent as leader, unanswered
+  raft::heartbeat_pairing<std::chrono::steady_clock::time_point> heartbeats;  // sent, unanswered
 };
 
 using self_pointer = consensus_actor::stateful_pointer<consensus_state>;
@@ -212,7 +212,7 @@ caf::actor destination(const consensus_state& st, raft::node_id peer) {
 }
 
 void send_messages(consensus_state& st, std::vector<raft::message> msgs) {
-  const auto now = heartbeat_timer::clock::now();
+  const auto now = std::chrono::steady_clock::now();
   for (const auto& m : msgs) {
     auto to = destination(st, m.to);
     if (!to) continue;
@@ -221,14 +221,14 @@ void send_messages(consensus_state& st, std::vector<raft::message> msgs) {
   }
 }
 
-// A heartbeat's answer from `m.from`: one RTT sample, if we timed that heartbeat. Also after this
-// node stepped down: the answer's term is over, but its round trip is a true measure of the link,
-// and the one that matters most when the round trip is what unseated the leader (a leader whose
-// answers take longer than its election timeout steps down before any arrives).
+// A heartbeat's answer from `m.from`: one RTT sample, if we timed that heartbeat -- also after this
+// node stepped down (heartbeat_pairing.hpp says why).
 void time_heartbeat(consensus_state& st, const raft::message& m) {
   if (m.type != raft::msg_type::heartbeat_response) return;
-  const auto rtt = st.heartbeats.answered(m.from, m.heartbeat_seq, heartbeat_timer::clock::now());
-  if (rtt) series_of(st, m.from).heartbeat_rtt->Observe(*rtt);
+  if (const auto sent_at = st.heartbeats.answered(m.from, m.heartbeat_seq)) {
+    const std::chrono::duration<double> rtt = std::chrono::steady_clock::now() - *sent_at;
+    series_of(st, m.from).heartbeat_rtt->Observe(rtt.count());
+  }
 }
 
 // Pairs committed entries with the clients waiting on them. An entry at a waiting index with

@@ -40,7 +40,7 @@ struct node_metrics {
   //   aegis_raft_follower_match_lag{peer}: entries the peer's log is behind the leader's;
   //   aegis_raft_heartbeat_rtt_seconds{peer}: heartbeat sent -> its answer back (heartbeats
   //     only: an append's answer waits for the follower's fsync, which would hide the network;
-  //     paired by heartbeat number, see heartbeat_timer.hpp);
+  //     paired by heartbeat number, see actors/raft/heartbeat_pairing.hpp);
   //   aegis_snapshots_sent_total{peer}: snapshot transfers started toward the peer.
   prometheus::Gauge* follower_match_lag(uint64_t peer);
   prometheus::Histogram* heartbeat_rtt(uint64_t peer);

@@ -105,8 +105,7 @@ trace::trace base_trace(const prepared& p, uint32_t sample_ms) {
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   t.sample_period_us = int64_t{sample_ms} * 1000;
-  for (const auto& f : config::raft_fields())
-    t.config.emplace_back(std::string(f.key), config::get_field(p.cluster.raft, f));
+  t.config = config::field_pairs(p.cluster.raft);
   t.script_text = format_script(p.s);
   return t;
 }

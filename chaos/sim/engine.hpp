@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "actors/raft/core.hpp"
+#include "actors/raft/heartbeat_pairing.hpp"
 #include "chaos/sim/checkers.hpp"
 #include "chaos/sim/digest.hpp"
 #include "chaos/sim/kv.hpp"
@@ -45,10 +46,9 @@ struct node_stats {
   int64_t fsync_us = 0;  // sums in whole microseconds: exact, so the trace prints short numbers
   uint64_t snapshots_installed = 0;
   std::map<uint32_t, uint64_t> snapshots_sent;  // by peer slot
-  // Heartbeat round trips, paired as a real node pairs them (actors/node/heartbeat_timer.hpp): by
-  // peer slot, then heartbeat number, when each unanswered one left (at most 64 per peer); and
-  // count/sum of the answered ones.
-  std::map<uint32_t, std::map<uint64_t, int64_t>> heartbeat_out_us;
+  // Heartbeat round trips, paired as a real node pairs them: unanswered heartbeats by peer slot
+  // (when each left, in us), and count/sum of the answered ones.
+  raft::heartbeat_pairing<int64_t> heartbeats_out;
   std::map<uint32_t, std::pair<uint64_t, int64_t>> heartbeat_rtt;  // count, sum in us
   raft::node_id last_leader = 0;
   int64_t stamp_offset_ms = 0;  // local clock minus the stamp of the last applied command

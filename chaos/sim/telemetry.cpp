@@ -108,24 +108,18 @@ void engine::observe_send(const raft::message& m, uint32_t from_slot) {
   if (!rec_ || from_slot == 0) return;
   node_stats& st = nodes_[from_slot].stats;
   const uint32_t to = slot(m.to);
-  if (m.type == raft::msg_type::heartbeat && m.heartbeat_seq != 0) {
-    auto& waiting = st.heartbeat_out_us[to];
-    waiting.insert_or_assign(m.heartbeat_seq, now_us_);
-    if (waiting.size() > 64) waiting.erase(waiting.begin());
-  }
+  if (m.type == raft::msg_type::heartbeat) st.heartbeats_out.sent(to, m.heartbeat_seq, now_us_);
   if (m.type == raft::msg_type::snapshot_chunk && m.snap_offset == 0) ++st.snapshots_sent[to];
 }
 
 void engine::observe_deliver(sim_node& n, const raft::message& m) {
   if (!rec_ || m.type != raft::msg_type::heartbeat_response) return;
   const uint32_t from = slot(m.from);
-  auto& waiting = n.stats.heartbeat_out_us[from];
-  auto it = waiting.find(m.heartbeat_seq);
-  if (it == waiting.end()) return;
+  const auto sent_us = n.stats.heartbeats_out.answered(from, m.heartbeat_seq);
+  if (!sent_us) return;
   auto& [count, sum] = n.stats.heartbeat_rtt[from];
   ++count;
-  sum += now_us_ - it->second;
-  waiting.erase(it);
+  sum += now_us_ - *sent_us;
 }
 
 void engine::pause(sim_node& n) {
@@ -163,8 +157,7 @@ void engine::finish_trace(const run_summary& r) {
   t.seed = opt_.seed;
   t.nodes = script_.nodes;
   t.sample_period_us = opt_.scrape_us;
-  for (const auto& f : config::raft_fields())
-    t.config.emplace_back(std::string(f.key), config::get_field(cfg_, f));
+  t.config = config::field_pairs(cfg_);
   t.script_text = format_script(script_);
   t.ops = history_;
   char buf[64];

@@ -1,5 +1,7 @@
 #include "control/actors/embedded.hpp"
 
+#include "config/schema.hpp"
+
 #include "control/actors/stages.hpp"
 
 namespace aegis::control::actors {
@@ -8,7 +10,7 @@ std::variant<agent_settings, std::string> embedded_settings(const config::node_c
   agent_settings s;
   s.source.kind = "node";
   s.source.node_id = uint32_t(cfg.node_id);
-  s.source.config = config_pairs(cfg.raft);
+  s.source.config = config::field_pairs(cfg.raft);
   s.source.window_s = cfg.agent.window_ms / 1000.0;
   s.source.period_s = cfg.agent.period_ms / 1000.0;
   s.cycles = cfg.agent.cycles;

@@ -62,13 +62,6 @@ chaos::trace::metric_sample sample_from_page(int64_t at_us, uint32_t node,
   return s;
 }
 
-std::vector<std::pair<std::string, std::string>> config_pairs(const config::raft_config& c) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& f : config::raft_fields())
-    out.emplace_back(std::string(f.key), config::get_field(c, f));
-  return out;
-}
-
 // ---- Stages --------------------------------------------------------------------------------
 
 observation observation_of(const window& w) {
@@ -118,7 +111,6 @@ std::optional<chaos::script> incident_for(const window& w, incident_class c,
   return fixture_script(c, scripts_dir);
 }
 
-// The same steps, in the same order, as decide() in control/pipeline.cpp.
 namespace {
 
 std::string compact_utc(int64_t unix_ms) {
@@ -163,7 +155,7 @@ chaos::trace::trace trace_for(const window& w) {
   t.nodes = uint32_t(nodes.size());
   t.started_unix_ms = w.started_unix_ms;
   t.sample_period_us = w.sample_period_us;
-  t.config = w.config.empty() ? config_pairs(config::raft_config{}) : w.config;
+  t.config = w.config.empty() ? config::field_pairs(config::raft_config{}) : w.config;
   t.roles = roles_of(w.samples);
   t.metrics = w.samples;
   return t;

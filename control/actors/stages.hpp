@@ -46,9 +46,6 @@ window window_from_trace(const std::string& path);
 chaos::trace::metric_sample sample_from_page(int64_t at_us, uint32_t node,
                                              const std::optional<std::string>& page);
 
-// The Raft config as key=value pairs in schema order, as a trace's config lines print it.
-std::vector<std::pair<std::string, std::string>> config_pairs(const config::raft_config& c);
-
 // ---- Stages --------------------------------------------------------------------------------
 
 // The window as the classifier's observation (its telemetry view built from the samples).

@@ -42,8 +42,8 @@ std::string big_jump_note(const std::vector<config_change>& patch) {
 }  // namespace
 
 // Whether the measured round trip explains the storm: a timeout below 10x the RTT p99 does. A
-// storm on a timeout the RTT allows means the round trips that mattered went unmeasured (answers
-// lost or reordered during the storm) or something else delays heartbeats.
+// storm on a timeout the RTT allows means the round trips that mattered went unmeasured (no node
+// led long enough to send the heartbeats that would time them) or something else delays them.
 bool rtt_explains(const config::raft_config& cur, const std::optional<uint64_t>& rtt) {
   return rtt && uint64_t(config::kTimeoutPerHeartbeat) * *rtt > cur.election_timeout_ms_min;
 }
@@ -63,8 +63,8 @@ std::string storm_rationale(const config::raft_config& cur, const std::optional<
   return "Elections keep repeating although the measured peer round trip (" +
          (rtt ? "p99 " + std::to_string(*rtt) + " ms" : std::string("not observed")) +
          ") would allow the election timeout (" + range +
-         "): the round trips that mattered were not measured (heartbeat answers lost or reordered "
-         "during the storm) or something else delays heartbeats. The timeout is doubled, and "
+         "): the round trips that mattered were not measured (no node led long enough to time "
+         "them) or something else delays heartbeats. The timeout is doubled, and "
          "kept at least 10x the heartbeat." +
          why;
 }

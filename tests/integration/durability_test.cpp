@@ -12,6 +12,9 @@ using namespace aegis::it;
 
 namespace {
 
+constexpr int writer_threads = 4;
+constexpr size_t acks_before_crash = 1000;
+
 // A linearizable read of `key` that got an answer, tried through every live node for up to 10 s:
 // right after a full restart a read can fail while leadership settles, which says nothing about
 // the data. Only an answered read with the wrong value is a lost write.
@@ -28,8 +31,7 @@ read_result answered_read(cluster& c, const std::string& key) {
       steady::now() + 10s);
   return r;
 }
-constexpr int writer_threads = 4;
-constexpr size_t acks_before_crash = 1000;
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(every_acknowledged_put_survives_a_crash_of_all_nodes) {
